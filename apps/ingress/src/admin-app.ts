@@ -1,0 +1,75 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import bodyParser from "body-parser";
+import express, { type ErrorRequestHandler, type Request, type RequestHandler } from "express";
+import type { Logger } from "@topup/config";
+import type { AdminAnswer, AdminService } from "@topup/core";
+
+/** Constant-time comparison of bearer tokens (hashing first makes the lengths equal). */
+export function tokenMatches(expected: string, given: string): boolean {
+  if (expected === "") return false;
+  const a = createHash("sha256").update(expected).digest();
+  const b = createHash("sha256").update(given).digest();
+  return timingSafeEqual(a, b);
+}
+
+/** Who made a change, for the audit log: the caller may name itself in X-Admin-Actor. */
+function actorOf(req: Request): string {
+  const named = req.get("x-admin-actor")?.trim();
+  return named && /^[\w.@-]{1,48}$/.test(named) ? `admin:${named}` : "admin";
+}
+
+/**
+ * The admin API (PROTOCOL §11) on ADMIN_HOST:ADMIN_PORT, loopback by default. Every call needs
+ * `Authorization: Bearer <ADMIN_TOKEN>`; with no token configured every call is refused.
+ */
+export function createAdminApp(admin: AdminService, token: string, logger: Logger): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+
+  const authenticate: RequestHandler = (req, res, next) => {
+    const header = req.get("authorization") ?? "";
+    const given = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
+    if (!tokenMatches(token, given)) {
+      res.status(401).set("WWW-Authenticate", "Bearer").json({ error: "unauthorized" });
+      return;
+    }
+    next();
+  };
+  app.use("/admin", authenticate, bodyParser.json({ limit: "64kb", strict: false }));
+
+  const route =
+    (handle: (req: Request) => Promise<AdminAnswer>): RequestHandler =>
+    async (req, res) => {
+      const answer = await handle(req);
+      res.status(answer.status).json(answer.body);
+    };
+  const param = (req: Request, name: string): string => String(req.params[name]);
+
+  app.post("/admin/operators", route((req) => admin.createOperator(actorOf(req), req.body)));
+  app.get("/admin/operators", route(() => admin.listOperators()));
+  app.get("/admin/operators/:uid", route((req) => admin.getOperator(param(req, "uid"))));
+  app.patch("/admin/operators/:uid", route((req) => admin.updateOperator(actorOf(req), param(req, "uid"), req.body)));
+  app.post("/admin/operators/:uid/rotate-key", route((req) => admin.rotateKey(actorOf(req), param(req, "uid"), req.body)));
+  app.post("/admin/operators/:uid/adjustments", route((req) => admin.adjustBalance(actorOf(req), param(req, "uid"), req.body)));
+  app.get("/admin/operators/:uid/ledger", route((req) => admin.ledger(param(req, "uid"))));
+  app.get("/admin/orders/:id", route((req) => admin.getOrder(param(req, "id"))));
+  app.post("/admin/orders/:id/resolve", route((req) => admin.resolveOrder(actorOf(req), param(req, "id"), req.body)));
+  app.post("/admin/orders/:id/resend-callback", route((req) => admin.resendCallback(actorOf(req), param(req, "id"))));
+
+  app.use((_req, res) => {
+    res.status(404).json({ error: "not found" });
+  });
+  const onError: ErrorRequestHandler = (error: { type?: string; status?: number }, req, res, _next) => {
+    if (res.headersSent) return;
+    if (error.type === "entity.too.large") return void res.status(413).json({ error: "body too large" });
+    if (typeof error.status === "number" && error.status < 500) return void res.status(400).json({ error: "body must be valid JSON" });
+    logger.error("admin request failed", { method: req.method, path: req.path, error });
+    res.status(503).json({ error: "service unavailable, try again" });
+  };
+  app.use(onError);
+  return app;
+}

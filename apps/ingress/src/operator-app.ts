@@ -1,0 +1,72 @@
+import bodyParser from "body-parser";
+import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from "express";
+import type { Logger } from "@topup/config";
+import type { OperatorApi, OperatorRequest, ProtocolAnswer } from "@topup/core";
+import { Msg, orderPushFailure, queryFailure } from "@topup/protocol";
+
+/** PROTOCOL §1: bodies over 16 KiB are refused with HTTP 413. */
+export const MAX_BODY_BYTES = 16 * 1024;
+
+/** PROTOCOL §1 gives 405 the failure envelope but no message of its own. */
+export const METHOD_NOT_ALLOWED = "不支持的请求方法";
+
+type Endpoint = { failure: (msg: string) => string; handle: (api: OperatorApi, request: OperatorRequest) => Promise<ProtocolAnswer> };
+
+const ENDPOINTS: Record<string, Endpoint> = {
+  "/1/api/oper/order": { failure: orderPushFailure, handle: (api, r) => api.pushOrder(r) },
+  "/1/api/oper/balance": { failure: queryFailure, handle: (api, r) => api.queryBalance(r) },
+  "/1/api/oper/query_order": { failure: queryFailure, handle: (api, r) => api.queryOrder(r) },
+};
+
+function send(res: Response, httpStatus: number, body: string): void {
+  res.status(httpStatus).set("Content-Type", "application/json; charset=utf-8").send(body);
+}
+
+/**
+ * The operator API on PORT: the HTTP shell around OperatorApi. It hands the use case the raw body
+ * bytes (body-parser only enforces the size limit and decompression), because parsing, charset and
+ * duplicate-field rules are part of the protocol and live in @topup/protocol.
+ */
+export function createOperatorApp(api: OperatorApi, logger: Logger): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+
+  const rawBody = bodyParser.raw({ type: () => true, limit: MAX_BODY_BYTES });
+
+  for (const [path, endpoint] of Object.entries(ENDPOINTS)) {
+    const onlyPost: RequestHandler = (req, res, next) => {
+      if (req.method === "POST") return next();
+      res.set("Allow", "POST");
+      send(res, 405, endpoint.failure(METHOD_NOT_ALLOWED));
+    };
+    const handle: RequestHandler = async (req, res) => {
+      const answer = await endpoint.handle(api, operatorRequest(req));
+      send(res, answer.httpStatus, answer.body);
+    };
+    app.all(path, onlyPost, rawBody, handle);
+  }
+
+  app.use((_req, res) => send(res, 404, orderPushFailure(Msg.unknownPath)));
+
+  const onError: ErrorRequestHandler = (error: { type?: string; status?: number }, req, res, _next) => {
+    const failure = ENDPOINTS[req.path]?.failure ?? orderPushFailure;
+    if (res.headersSent) return;
+    if (error.type === "entity.too.large") return send(res, 413, failure(Msg.bodyTooLarge));
+    if (error.type === "request.aborted") return;
+    if (typeof error.status === "number" && error.status < 500) return send(res, 200, failure(Msg.unsupportedFormat));
+    logger.error("operator request failed", { path: req.path, error });
+    send(res, 503, failure(Msg.busy));
+  };
+  app.use(onError);
+  return app;
+}
+
+function operatorRequest(req: Request): OperatorRequest {
+  return {
+    contentType: req.headers["content-type"],
+    body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+    peer: req.socket.remoteAddress,
+    forwardedFor: req.headers["x-forwarded-for"],
+  };
+}

@@ -1,0 +1,1 @@
+export { startWorker, CallbackNotAcknowledged, type WorkerService, type WorkerOptions } from "./worker";

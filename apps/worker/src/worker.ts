@@ -1,0 +1,76 @@
+import { Worker } from "bullmq";
+import type { Logger, PlatformConfig } from "@topup/config";
+import { Platform, type PlatformOptions } from "@topup/core";
+import { createWorkerConnection, QueueName, type CallbackJob, type FulfilmentJob } from "@topup/queue";
+
+export interface WorkerOptions extends Partial<PlatformOptions> {
+  fulfilmentConcurrency?: number;
+  callbackConcurrency?: number;
+  /** How often the reconciler looks for work Redis lost; 0 turns it off. */
+  reconcileEveryMs?: number;
+}
+
+export interface WorkerService {
+  platform: Platform;
+  reconcileNow(): Promise<{ fulfilment: number; callbacks: number }>;
+  /** Finishes active jobs (or hands them back), stops the reconciler, releases connections. */
+  close(): Promise<void>;
+}
+
+/** Thrown for an unacknowledged callback so that BullMQ's retry policy schedules the next attempt. */
+export class CallbackNotAcknowledged extends Error {
+  override readonly name = "CallbackNotAcknowledged";
+}
+
+export async function startWorker(config: PlatformConfig, logger: Logger, options: WorkerOptions = {}): Promise<WorkerService> {
+  const platform = new Platform(config, { role: "worker", logger, ...options });
+  const connection = createWorkerConnection(config.redisUrl);
+  connection.on("error", (error: Error) => logger.debug("redis connection error", { error: error.message }));
+
+  const fulfilment = new Worker<FulfilmentJob>(QueueName.fulfilment, (job) => platform.fulfilment.advance(job.data), {
+    connection,
+    prefix: config.queuePrefix,
+    concurrency: options.fulfilmentConcurrency ?? 50,
+  });
+  const callbacks = new Worker<CallbackJob>(
+    QueueName.callback,
+    async (job) => {
+      const outcome = await platform.delivery.deliver(job.data);
+      if (outcome === "retry") throw new CallbackNotAcknowledged(`callback of order ${job.data.orderId} not acknowledged`);
+      return outcome;
+    },
+    { connection, prefix: config.queuePrefix, concurrency: options.callbackConcurrency ?? 50 },
+  );
+  for (const worker of [fulfilment, callbacks]) {
+    worker.on("failed", (job, error) => {
+      if (error instanceof CallbackNotAcknowledged) return;
+      logger.warn("job failed", { queue: worker.name, jobId: job?.id, attemptsMade: job?.attemptsMade, error: error.message });
+    });
+    worker.on("error", (error) => logger.warn("worker error", { queue: worker.name, error: error.message }));
+  }
+
+  let reconciling: Promise<unknown> = Promise.resolve();
+  const reconcileNow = () => {
+    const run = reconciling.then(() => platform.reconciler.runOnce());
+    reconciling = run.catch((error: unknown) => logger.warn("reconcile failed", { error }));
+    return run;
+  };
+  const everyMs = options.reconcileEveryMs ?? 5_000;
+  const timer = everyMs > 0 ? setInterval(() => void reconcileNow().catch(() => undefined), everyMs) : undefined;
+  timer?.unref();
+
+  await Promise.all([fulfilment.waitUntilReady(), callbacks.waitUntilReady()]);
+  logger.info("worker ready", { queuePrefix: config.queuePrefix });
+
+  return {
+    platform,
+    reconcileNow,
+    async close() {
+      if (timer) clearInterval(timer);
+      await Promise.all([fulfilment.close(), callbacks.close()]);
+      await reconciling;
+      connection.disconnect();
+      await platform.close();
+    },
+  };
+}

@@ -1,0 +1,56 @@
+/** The platform's environment, read once at start-up. Names are fixed by PROTOCOL.md §11. */
+export interface PlatformConfig {
+  port: number;
+  adminPort: number;
+  adminHost: string;
+  /** Empty means the admin API answers 401 to everything. */
+  adminToken: string;
+  databaseUrl: string;
+  redisUrl: string;
+  /** Isolates several platform instances (or test runs) on one Redis. */
+  queuePrefix: string;
+  /** Raw comma-separated CIDRs; parsed by @topup/net. */
+  callbackAllowedCidrs: string;
+  callbackBackoffMs: number;
+  simulatorStepMs: number;
+  /** Raw comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed. */
+  trustedProxies: string;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function text(env: Env, name: string, fallback: string): string {
+  const raw = env[name]?.trim();
+  return raw === undefined || raw === "" ? fallback : raw;
+}
+
+export function loadConfig(env: Env = process.env): PlatformConfig {
+  return {
+    port: integer(env, "PORT", 8088, 0, 65535),
+    adminPort: integer(env, "ADMIN_PORT", 8089, 0, 65535),
+    adminHost: text(env, "ADMIN_HOST", "127.0.0.1"),
+    adminToken: env.ADMIN_TOKEN?.trim() ?? "",
+    databaseUrl: text(env, "DATABASE_URL", "postgresql://root@127.0.0.1:5432/topup"),
+    redisUrl: text(env, "REDIS_URL", "redis://127.0.0.1:6379"),
+    queuePrefix: text(env, "QUEUE_PREFIX", "topup"),
+    callbackAllowedCidrs: text(env, "CALLBACK_ALLOWED_CIDRS", ""),
+    callbackBackoffMs: integer(env, "CALLBACK_BACKOFF_MS", 5000, 0, 3_600_000),
+    simulatorStepMs: integer(env, "SIMULATOR_STEP_MS", 200, 0, 3_600_000),
+    trustedProxies: text(env, "TRUSTED_PROXIES", ""),
+    logLevel: text(env, "LOG_LEVEL", "info"),
+  };
+}

@@ -1,0 +1,78 @@
+import type { Logger } from "@topup/config";
+import type { CallbackRepository, OperatorRepository, OrderRepository } from "@topup/db";
+import type { CallbackHttpClient } from "@topup/net";
+import { callbackForm, callbackStatusOf, isCallbackAck } from "@topup/protocol";
+import { CALLBACK_ATTEMPTS, type CallbackJob } from "@topup/queue";
+
+export type DeliveryOutcome = "acked" | "retry" | "failed" | "skipped";
+
+/**
+ * One callback attempt (PROTOCOL §7). The attempt number comes from the attempts stored for the
+ * round, not from the queue's counter, so that a replayed job or a re-enqueued round never makes
+ * more than three attempts in all. BullMQ's retry policy spaces them (CALLBACK_BACKOFF_MS × 2^(n−1)).
+ */
+export class CallbackDelivery {
+  constructor(
+    private readonly orders: OrderRepository,
+    private readonly operators: OperatorRepository,
+    private readonly callbacks: CallbackRepository,
+    private readonly http: CallbackHttpClient,
+    private readonly logger: Logger,
+  ) {}
+
+  async deliver(job: CallbackJob): Promise<DeliveryOutcome> {
+    const order = await this.orders.findById(job.orderId);
+    if (!order || order.callbackRound !== job.round || order.callbackState !== "pending") return "skipped";
+    const status = callbackStatusOf(order.status);
+    if (status === null) return "skipped";
+
+    const attemptNo = (await this.callbacks.countAttempts(order.id, job.round)) + 1;
+    if (attemptNo > CALLBACK_ATTEMPTS) {
+      await this.callbacks.closeRoundFailed(order.id, job.round);
+      return "failed";
+    }
+    const operator = await this.operators.findById(order.operatorId);
+    if (!operator) throw new Error(`operator ${order.operatorId} of order ${order.id} is missing`);
+
+    const body = callbackForm(
+      {
+        uid: operator.uid,
+        orderNo: order.orderNo,
+        mobileOrderNo: order.mobileOrderNo,
+        phoneNumber: order.phoneNumber,
+        faceValue: order.faceValue,
+        status,
+      },
+      operator.md5key,
+    );
+    const startedAt = new Date();
+    const result = await this.http.post(order.notifyUrl, body);
+    const acknowledged = result.httpStatus !== null && isCallbackAck(result.httpStatus, result.body);
+    const final = attemptNo >= CALLBACK_ATTEMPTS;
+    await this.callbacks.recordAttempt({
+      orderId: order.id,
+      round: job.round,
+      attemptNo,
+      status,
+      startedAt,
+      httpStatus: result.httpStatus,
+      bodyExcerpt: result.body,
+      latencyMs: result.latencyMs,
+      error: result.error,
+      remoteAddress: result.remoteAddress,
+      acknowledged,
+      final,
+    });
+    const outcome: DeliveryOutcome = acknowledged ? "acked" : final ? "failed" : "retry";
+    this.logger.info("callback attempt", {
+      orderId: order.id,
+      round: job.round,
+      attemptNo,
+      httpStatus: result.httpStatus,
+      error: result.error,
+      latencyMs: result.latencyMs,
+      outcome,
+    });
+    return outcome;
+  }
+}

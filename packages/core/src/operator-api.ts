@@ -1,0 +1,187 @@
+import type { LedgerRepository, OrderRecord, OrderRepository } from "@topup/db";
+import {
+  balanceData,
+  balanceQuerySign,
+  carrierContradicts,
+  isFaceValueOffered,
+  Msg,
+  orderPushFailure,
+  orderPushSign,
+  orderPushSuccess,
+  orderQueryData,
+  orderQuerySign,
+  parseRequestBody,
+  queryFailure,
+  querySuccess,
+  shanghaiMidnight,
+  signMatches,
+  STATUS_NAMES,
+  validateBalanceQuery,
+  validateOrderPush,
+  validateOrderQuery,
+  type OrderPushRequest,
+  type RequestFields,
+  type Validation,
+} from "@topup/protocol";
+import { checkCallbackUrl, resolveClientIp, type AddressMatcher, type LookupAll } from "@topup/net";
+import type { Logger } from "@topup/config";
+import type { ProtocolAnswer, OperatorRequest } from "./answer";
+import type { KnownOperator, OperatorDirectory } from "./operator-directory";
+import type { FulfilmentScheduler } from "./fulfilment";
+
+export interface OperatorApiDeps {
+  operators: OperatorDirectory;
+  orders: OrderRepository;
+  ledger: LedgerRepository;
+  scheduler: FulfilmentScheduler;
+  trustedProxies: AddressMatcher;
+  callbackAllowed: AddressMatcher;
+  logger: Logger;
+  /** For tests: resolves notify_url hosts without real DNS. */
+  lookup?: LookupAll;
+}
+
+/** The two envelope families of PROTOCOL §4. */
+const PUSH = { failure: orderPushFailure };
+const QUERY = { failure: queryFailure };
+type Envelope = typeof PUSH | typeof QUERY;
+
+const ok = (body: string): ProtocolAnswer => ({ httpStatus: 200, body });
+
+class Rejection {
+  constructor(readonly msg: string) {}
+}
+
+/**
+ * The three operator endpoints (PROTOCOL §5, §8, §9), checked in the contract's order:
+ * parse → required fields → formats → operator → caller IP → sign → business rules → idempotency → store.
+ * Any failure to reach the database becomes HTTP 503 `系统繁忙，请稍后重试`: nothing was stored
+ * and the operator may retry; a `code "200"` is only ever sent after the order row committed.
+ */
+export class OperatorApi {
+  constructor(private readonly deps: OperatorApiDeps) {}
+
+  pushOrder(request: OperatorRequest): Promise<ProtocolAnswer> {
+    return this.answer(PUSH, "order push", async () => {
+      const push = this.validated(request, validateOrderPush);
+      const operator = await this.authenticate(request, push.uid, push.sign, (key) => orderPushSign(push, key));
+      await this.checkBusinessRules(operator, push);
+      return this.store(operator, push, request);
+    });
+  }
+
+  queryBalance(request: OperatorRequest): Promise<ProtocolAnswer> {
+    return this.answer(QUERY, "balance query", async () => {
+      const query = this.validated(request, validateBalanceQuery);
+      const operator = await this.authenticate(request, query.uid, query.sign, (key) => balanceQuerySign(query.uid, key));
+      const snapshot = await this.deps.ledger.balance(operator.accountId);
+      if (!snapshot) throw new Error(`operator ${operator.uid} has no account`);
+      const latest = snapshot.latest;
+      const gmtCreate = (latest ? latest.createdAt : snapshot.accountCreatedAt).getTime();
+      const data = balanceData({
+        accountBalance: snapshot.balance,
+        billingDate: shanghaiMidnight(gmtCreate),
+        currency: "人民币",
+        expenditure: latest?.expenditure ?? 0,
+        gmtCreate,
+        id: Number(snapshot.accountId),
+        income: latest?.income ?? 0,
+        operatorName: operator.name,
+        payMoney: latest?.payMoney ?? 0,
+        paymentDetailId: latest ? Number(latest.id) : 0,
+        record: latest?.record ?? "",
+      });
+      return ok(querySuccess(data, operator.md5key));
+    });
+  }
+
+  queryOrder(request: OperatorRequest): Promise<ProtocolAnswer> {
+    return this.answer(QUERY, "order query", async () => {
+      const query = this.validated(request, validateOrderQuery);
+      const operator = await this.authenticate(request, query.uid, query.sign, (key) => orderQuerySign(query.uid, query.orderNo, key));
+      const order = await this.deps.orders.findByOrderNo(operator.id, query.orderNo);
+      if (!order) throw new Rejection(Msg.orderNotFound);
+      const data = orderQueryData({
+        amount: order.faceValue,
+        gmtCreate: order.createdAt.getTime(),
+        id: Number(order.id),
+        mobileOrderNo: order.mobileOrderNo ?? "",
+        operatorSn: order.orderNo,
+        operatorsName: operator.name,
+        rechargePhoneNumber: order.phoneNumber,
+        serialNumber: order.serialNumber,
+        statusId: order.status,
+        statusName: STATUS_NAMES[order.status],
+      });
+      return ok(querySuccess(data, operator.md5key));
+    });
+  }
+
+  private async answer(envelope: Envelope, what: string, handle: () => Promise<ProtocolAnswer>): Promise<ProtocolAnswer> {
+    try {
+      return await handle();
+    } catch (error) {
+      if (error instanceof Rejection) return ok(envelope.failure(error.msg));
+      this.deps.logger.error(`${what} failed; answered 503`, { error });
+      return { httpStatus: 503, body: envelope.failure(Msg.busy) };
+    }
+  }
+
+  private validated<T>(request: OperatorRequest, validate: (fields: RequestFields) => Validation<T>): T {
+    const parsed = parseRequestBody(request.contentType, request.body);
+    if (!parsed.ok) throw new Rejection(parsed.msg);
+    const result = validate(parsed.fields);
+    if (!result.ok) throw new Rejection(result.msg);
+    return result.value;
+  }
+
+  private async authenticate(request: OperatorRequest, uid: string, sign: string, expected: (key: string) => string): Promise<KnownOperator> {
+    const operator = await this.deps.operators.get(uid);
+    if (!operator || !operator.enabled) throw new Rejection(Msg.operatorUnavailable);
+    if (!operator.whitelist.isEmpty) {
+      const ip = resolveClientIp(request.peer, request.forwardedFor, this.deps.trustedProxies);
+      if (!operator.whitelist.matches(ip)) throw new Rejection(Msg.ipNotAllowed);
+    }
+    if (!signMatches(expected(operator.md5key), sign)) throw new Rejection(Msg.badSign);
+    return operator;
+  }
+
+  private async checkBusinessRules(operator: KnownOperator, push: OrderPushRequest): Promise<void> {
+    if (!isFaceValueOffered(push.faceValue, operator.faceValues)) throw new Rejection(Msg.faceValueNotOffered);
+    if (operator.strictCarrier && carrierContradicts(push.phoneNumber, push.mobileType)) throw new Rejection(Msg.carrierMismatch);
+    const allowed = await checkCallbackUrl(push.notifyUrl, this.deps.callbackAllowed, { lookup: this.deps.lookup });
+    if (!allowed) throw new Rejection(Msg.badNotifyUrl);
+  }
+
+  private async store(operator: KnownOperator, push: OrderPushRequest, request: OperatorRequest): Promise<ProtocolAnswer> {
+    const { created, order } = await this.deps.orders.insert({
+      operatorId: operator.id,
+      orderNo: push.orderNo,
+      orderType: push.orderType,
+      mobileType: push.mobileType,
+      phoneNumber: push.phoneNumber,
+      faceValue: push.faceValue,
+      settlementRateBp: operator.rateBp,
+      notifyUrl: push.notifyUrl,
+      clientIp: resolveClientIp(request.peer, request.forwardedFor, this.deps.trustedProxies) || null,
+    });
+    if (!created) {
+      if (!sameOrder(order, push)) throw new Rejection(Msg.duplicateOrderNo);
+      return ok(orderPushSuccess());
+    }
+    // Committed: from here on the order exists whatever happens to Redis. A failed enqueue is
+    // picked up by the worker's reconciler from the order's next_check_at.
+    this.deps.scheduler.scheduleNew(order);
+    return ok(orderPushSuccess());
+  }
+}
+
+function sameOrder(order: OrderRecord, push: OrderPushRequest): boolean {
+  return (
+    order.orderType === push.orderType &&
+    order.mobileType === push.mobileType &&
+    order.phoneNumber === push.phoneNumber &&
+    order.faceValue === push.faceValue &&
+    order.notifyUrl === push.notifyUrl
+  );
+}

@@ -1,0 +1,110 @@
+import { SimulatorChannel } from "@topup/channels";
+import type { Logger, PlatformConfig } from "@topup/config";
+import {
+  AuditRepository,
+  CallbackRepository,
+  createDatabase,
+  LedgerRepository,
+  OperatorRepository,
+  OrderRepository,
+  type Database,
+} from "@topup/db";
+import { AddressMatcher, CallbackHttpClient, type LookupAll } from "@topup/net";
+import { createProducerConnection, createWorkerConnection, WorkQueues, type Redis } from "@topup/queue";
+import { AdminService } from "./admin";
+import { CallbackDelivery } from "./callback-delivery";
+import { Fulfilment, FulfilmentScheduler } from "./fulfilment";
+import { OperatorApi } from "./operator-api";
+import { OperatorDirectory } from "./operator-directory";
+import { Reconciler } from "./reconciler";
+
+export interface PlatformOptions {
+  /** ingress: producer connections that fail fast; worker: connections that wait out Redis blips. */
+  role: "ingress" | "worker";
+  logger: Logger;
+  /** For tests: resolve hostnames without real DNS. */
+  lookup?: LookupAll;
+  poolMax?: number;
+  /** How overdue queued work must be before the reconciler re-creates it (default 15 s). */
+  reconcileGraceMs?: number;
+}
+
+/**
+ * The composition root shared by both services: one place that builds the repositories, queues and
+ * use cases from the configuration. The apps only add HTTP or BullMQ around it.
+ */
+export class Platform {
+  readonly db: Database;
+  readonly redis: Redis;
+  readonly queues: WorkQueues;
+  readonly orders: OrderRepository;
+  readonly operators: OperatorRepository;
+  readonly ledger: LedgerRepository;
+  readonly callbacks: CallbackRepository;
+  readonly audit: AuditRepository;
+  readonly directory: OperatorDirectory;
+  readonly scheduler: FulfilmentScheduler;
+  readonly operatorApi: OperatorApi;
+  readonly admin: AdminService;
+  readonly fulfilment: Fulfilment;
+  readonly delivery: CallbackDelivery;
+  readonly reconciler: Reconciler;
+  readonly callbackHttp: CallbackHttpClient;
+  readonly callbackAllowed: AddressMatcher;
+
+  constructor(readonly config: PlatformConfig, readonly options: PlatformOptions) {
+    const { logger } = options;
+    this.callbackAllowed = AddressMatcher.parse(config.callbackAllowedCidrs);
+    const trustedProxies = AddressMatcher.parse(config.trustedProxies);
+
+    this.db = createDatabase(config.databaseUrl, { poolMax: options.poolMax });
+    this.redis = options.role === "ingress" ? createProducerConnection(config.redisUrl) : createWorkerConnection(config.redisUrl);
+    // Errors surface on the calls that fail; without a listener ioredis would also print each one.
+    this.redis.on("error", (error: Error) => logger.debug("redis connection error", { error: error.message }));
+    this.queues = new WorkQueues({ connection: this.redis, prefix: config.queuePrefix, callbackBackoffMs: config.callbackBackoffMs });
+
+    this.orders = new OrderRepository(this.db);
+    this.operators = new OperatorRepository(this.db);
+    this.ledger = new LedgerRepository(this.db);
+    this.callbacks = new CallbackRepository(this.db);
+    this.audit = new AuditRepository(this.db);
+    this.directory = new OperatorDirectory(this.operators);
+    this.scheduler = new FulfilmentScheduler(this.queues, logger);
+    this.callbackHttp = new CallbackHttpClient({ allowed: this.callbackAllowed, lookup: options.lookup });
+
+    this.operatorApi = new OperatorApi({
+      operators: this.directory,
+      orders: this.orders,
+      ledger: this.ledger,
+      scheduler: this.scheduler,
+      trustedProxies,
+      callbackAllowed: this.callbackAllowed,
+      logger,
+      lookup: options.lookup,
+    });
+    this.admin = new AdminService({
+      operators: this.operators,
+      directory: this.directory,
+      orders: this.orders,
+      ledger: this.ledger,
+      callbacks: this.callbacks,
+      audit: this.audit,
+      scheduler: this.scheduler,
+      logger,
+    });
+    const channel = new SimulatorChannel(config.simulatorStepMs);
+    this.fulfilment = new Fulfilment(this.orders, channel, this.scheduler, logger);
+    this.delivery = new CallbackDelivery(this.orders, this.operators, this.callbacks, this.callbackHttp, logger);
+    this.reconciler = new Reconciler(this.orders, this.scheduler, logger, {
+      graceMs: options.reconcileGraceMs ?? 15_000,
+      batchSize: 500,
+    });
+  }
+
+  async close(): Promise<void> {
+    this.callbackHttp.close();
+    await this.queues.close().catch(() => undefined);
+    this.redis.disconnect();
+    await this.db.$disconnect();
+  }
+}

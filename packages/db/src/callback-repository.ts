@@ -1,0 +1,80 @@
+import type { Database } from "./client";
+import { orderFromRow, type OrderRow } from "./order-rows";
+import { idText, type CallbackAttemptRecord, type OrderRecord } from "./records";
+
+export interface CallbackAttemptInput {
+  orderId: string;
+  round: number;
+  attemptNo: number;
+  status: number;
+  startedAt: Date;
+  httpStatus: number | null;
+  bodyExcerpt: string | null;
+  latencyMs: number;
+  error: string | null;
+  remoteAddress: string | null;
+  acknowledged: boolean;
+  /** The last attempt of the round: a failure closes the round as `failed`. */
+  final: boolean;
+}
+
+/** Callback rounds and their attempts. A round is open while the order's callback_state is pending. */
+export class CallbackRepository {
+  constructor(private readonly db: Database) {}
+
+  /** Stores one attempt and, in the same statement, closes the round when it is acked or finally failed. */
+  async recordAttempt(a: CallbackAttemptInput): Promise<void> {
+    await this.db.$executeRaw`
+      WITH attempt AS (
+        INSERT INTO callback_attempts (order_id, round, attempt_no, status, started_at, http_status, body_excerpt,
+                                       latency_ms, error, remote_address, acknowledged)
+        VALUES (${a.orderId}::bigint, ${a.round}::integer, ${a.attemptNo}::integer, ${a.status}::smallint, ${a.startedAt},
+                ${a.httpStatus}::integer, ${a.bodyExcerpt?.slice(0, 1024) ?? null}::varchar, ${Math.round(a.latencyMs)}::integer,
+                ${a.error?.slice(0, 512) ?? null}::varchar, ${a.remoteAddress}::varchar, ${a.acknowledged}::boolean)
+        RETURNING order_id
+      )
+      UPDATE orders SET
+        callback_state = CASE WHEN ${a.acknowledged}::boolean THEN 'acked' WHEN ${a.final}::boolean THEN 'failed' ELSE callback_state END,
+        updated_at = now()
+      FROM attempt
+      WHERE orders.id = attempt.order_id AND orders.callback_round = ${a.round}::integer AND orders.callback_state = 'pending'`;
+  }
+
+  /** Opens a new round for a terminal order (an administrator's resend). Returns the order, or null if not terminal. */
+  async openNewRound(orderId: string): Promise<OrderRecord | null> {
+    const rows = await this.db.$queryRaw<OrderRow[]>`
+      UPDATE orders SET callback_state = 'pending', callback_round = callback_round + 1, updated_at = now()
+      WHERE id = ${orderId}::bigint AND status IN (4, 9, 10)
+      RETURNING *`;
+    return rows.length === 1 ? orderFromRow(rows[0]) : null;
+  }
+
+  async countAttempts(orderId: string, round: number): Promise<number> {
+    return this.db.callbackAttempt.count({ where: { orderId: BigInt(orderId), round } });
+  }
+
+  /** Closes a round as failed without a new attempt (its attempts were used up before a crash). */
+  async closeRoundFailed(orderId: string, round: number): Promise<void> {
+    await this.db.$executeRaw`
+      UPDATE orders SET callback_state = 'failed', updated_at = now()
+      WHERE id = ${orderId}::bigint AND callback_round = ${round}::integer AND callback_state = 'pending'`;
+  }
+
+  async attempts(orderId: string): Promise<CallbackAttemptRecord[]> {
+    const rows = await this.db.callbackAttempt.findMany({ where: { orderId: BigInt(orderId) }, orderBy: { id: "asc" } });
+    return rows.map((r) => ({
+      id: idText(r.id),
+      orderId: idText(r.orderId),
+      round: r.round,
+      attemptNo: r.attemptNo,
+      status: r.status,
+      startedAt: r.startedAt,
+      httpStatus: r.httpStatus,
+      bodyExcerpt: r.bodyExcerpt,
+      latencyMs: r.latencyMs,
+      error: r.error,
+      remoteAddress: r.remoteAddress,
+      acknowledged: r.acknowledged,
+    }));
+  }
+}

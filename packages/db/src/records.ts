@@ -1,0 +1,96 @@
+import type { OrderStatus } from "@topup/protocol";
+
+/**
+ * Domain records handed out by the repositories. Database BIGINT ids become strings (they are long
+ * numeric identifiers: strings end to end; BigInt would also break JSON and job payloads); money
+ * stays integer fen as safe JS numbers.
+ */
+export interface OperatorRecord {
+  id: string;
+  uid: string;
+  name: string;
+  md5key: string;
+  rateBp: number;
+  ipWhitelist: string[];
+  enabled: boolean;
+  strictCarrier: boolean;
+  faceValues: number[];
+  rateLimitPerSecond: number | null;
+  accountId: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type CallbackState = "none" | "pending" | "acked" | "failed";
+
+export interface OrderRecord {
+  id: string;
+  serialNumber: string;
+  operatorId: string;
+  orderNo: string;
+  orderType: number;
+  mobileType: number;
+  phoneNumber: string;
+  faceValue: number;
+  settlementRateBp: number;
+  notifyUrl: string;
+  status: OrderStatus;
+  channel: string | null;
+  mobileOrderNo: string | null;
+  callbackState: CallbackState;
+  callbackRound: number;
+  clientIp: string | null;
+  /** When fulfilment is due to look at the order next (null: nothing automatic left to do). */
+  nextCheckAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+  finishedAt: Date | null;
+}
+
+export interface LedgerEntryRecord {
+  id: string;
+  accountId: string;
+  kind: "order_income" | "manual";
+  orderId: string | null;
+  record: string;
+  payMoney: number;
+  income: number;
+  expenditure: number;
+  balanceAfter: number;
+  createdAt: Date;
+}
+
+export interface OrderTransitionRecord {
+  id: string;
+  orderId: string;
+  fromStatus: OrderStatus | null;
+  toStatus: OrderStatus;
+  reason: string | null;
+  createdAt: Date;
+}
+
+export interface CallbackAttemptRecord {
+  id: string;
+  orderId: string;
+  round: number;
+  attemptNo: number;
+  status: number;
+  startedAt: Date;
+  httpStatus: number | null;
+  bodyExcerpt: string | null;
+  latencyMs: number;
+  error: string | null;
+  remoteAddress: string | null;
+  acknowledged: boolean;
+}
+
+export function idText(value: bigint | number | string): string {
+  return typeof value === "string" ? value : value.toString();
+}
+
+/** Money and counters: integers that must stay exact in a JS number. */
+export function safeNumber(value: bigint | number): number {
+  const n = typeof value === "bigint" ? Number(value) : value;
+  if (!Number.isSafeInteger(n)) throw new RangeError(`value ${value} is not a safe integer`);
+  return n;
+}
