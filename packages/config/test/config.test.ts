@@ -1,0 +1,63 @@
+import winston from "winston";
+import Transport from "winston-transport";
+import { ConfigError, loadConfig, maskPhone, redact } from "../src";
+
+describe("loadConfig", () => {
+  it("applies the contract's defaults", () => {
+    expect(loadConfig({})).toMatchObject({
+      port: 8088, adminPort: 8089, adminHost: "127.0.0.1", adminToken: "", queuePrefix: "topup",
+      callbackAllowedCidrs: "", callbackBackoffMs: 5000, simulatorStepMs: 200, trustedProxies: "",
+    });
+  });
+
+  it("reads every fixed env name", () => {
+    const config = loadConfig({
+      PORT: "1", ADMIN_PORT: "2", ADMIN_HOST: "::1", ADMIN_TOKEN: "t", DATABASE_URL: "postgresql://db/x", REDIS_URL: "redis://r:1",
+      QUEUE_PREFIX: "q", CALLBACK_ALLOWED_CIDRS: "127.0.0.1/32", CALLBACK_BACKOFF_MS: "7", SIMULATOR_STEP_MS: "0", TRUSTED_PROXIES: "10.0.0.0/8",
+    });
+    expect(config).toMatchObject({
+      port: 1, adminPort: 2, adminHost: "::1", adminToken: "t", databaseUrl: "postgresql://db/x", redisUrl: "redis://r:1",
+      queuePrefix: "q", callbackAllowedCidrs: "127.0.0.1/32", callbackBackoffMs: 7, simulatorStepMs: 0, trustedProxies: "10.0.0.0/8",
+    });
+  });
+
+  it("refuses nonsense with a clear message", () => {
+    expect(() => loadConfig({ PORT: "http" })).toThrow(ConfigError);
+    expect(() => loadConfig({ SIMULATOR_STEP_MS: "-1" })).toThrow(/SIMULATOR_STEP_MS/);
+    expect(() => loadConfig({ PORT: "70000" })).toThrow(/PORT/);
+  });
+});
+
+describe("log redaction", () => {
+  class Capture extends Transport {
+    lines: string[] = [];
+    override log(info: Record<symbol, string>, next: () => void): void {
+      this.lines.push(info[Symbol.for("message")]);
+      next();
+    }
+  }
+
+  it("never writes secrets and masks phone numbers wherever they travel", () => {
+    const capture = new Capture();
+    const logger = winston.createLogger({ format: winston.format.combine(redact(), winston.format.json()), transports: [capture] });
+    logger.info("push from 13912345678 accepted", {
+      md5key: "9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+      sign: "80fcb730498a656ec0bcba86da87b4dc",
+      authorization: "Bearer secret-token",
+      order: { phone_number: "13812345678", serialNumber: "202611250000000001", mobileOrderNo: "508266044086865194" },
+      error: new Error("bad number 13700001111"),
+    });
+    const line = capture.lines.join("\n");
+    for (const secret of ["9f8e7d6c5b4a39281706f5e4d3c2b1a0", "80fcb730498a656ec0bcba86da87b4dc", "secret-token", "13912345678", "13812345678", "13700001111"]) {
+      expect(line).not.toContain(secret);
+    }
+    expect(line).toContain("139****5678");
+    expect(line).toContain("202611250000000001"); // long identifiers are not mistaken for phone numbers
+    expect(line).toContain("508266044086865194");
+  });
+
+  it("masks a number as 3 + **** + 4", () => {
+    expect(maskPhone("13999999999")).toBe("139****9999");
+    expect(maskPhone("x13999999999y")).toBe("x139****9999y");
+  });
+});

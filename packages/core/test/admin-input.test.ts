@@ -1,0 +1,36 @@
+import { checkAdjustment, checkKeyRotation, checkNewOperator, checkOperatorPatch, checkResolution } from "../src/admin-input";
+
+describe("admin input", () => {
+  it("accepts a full new operator and refuses unknown fields", () => {
+    const body = { name: "n", uid: "abc_1-2", md5key: "a".repeat(32), rateBp: 0, ipWhitelist: ["::1", "10.0.0.0/8"], enabled: false, strictCarrier: true, faceValues: [100], rateLimitPerSecond: null };
+    expect(checkNewOperator(body)).toEqual({ ok: true, value: body });
+    expect(checkNewOperator({ name: "n", extra: 1 })).toEqual({ ok: false, error: "unknown field extra" });
+    expect(checkNewOperator(null).ok).toBe(false);
+    expect(checkNewOperator([]).ok).toBe(false);
+  });
+
+  it("does not let a patch change the uid or the key", () => {
+    expect(checkOperatorPatch({ uid: "x" })).toEqual({ ok: false, error: "unknown field uid" });
+    expect(checkOperatorPatch({ md5key: "a".repeat(32) })).toEqual({ ok: false, error: "unknown field md5key" });
+    expect(checkOperatorPatch({ enabled: false })).toEqual({ ok: true, value: { enabled: false } });
+  });
+
+  it("takes an optional key on rotation", () => {
+    expect(checkKeyRotation(undefined)).toEqual({ ok: true, value: {} });
+    expect(checkKeyRotation({ md5key: "short" }).ok).toBe(false);
+  });
+
+  it("wants exactly one positive amount in an adjustment", () => {
+    expect(checkAdjustment({ income: 5, record: "r" })).toEqual({ ok: true, value: { income: 5, expenditure: 0, record: "r" } });
+    expect(checkAdjustment({ expenditure: 5, record: "r" })).toEqual({ ok: true, value: { income: 0, expenditure: 5, record: "r" } });
+    expect(checkAdjustment({ income: 0, record: "r" }).ok).toBe(false);
+    expect(checkAdjustment({ income: -1, record: "r" }).ok).toBe(false);
+    expect(checkAdjustment({ income: 1, expenditure: 1, record: "r" }).ok).toBe(false);
+  });
+
+  it("resolves only to 4 or 10", () => {
+    expect(checkResolution({ status: 4 })).toEqual({ ok: true, value: { status: 4, reason: undefined } });
+    expect(checkResolution({ status: 9 }).ok).toBe(false);
+    expect(checkResolution({}).ok).toBe(false);
+  });
+});

@@ -1,0 +1,137 @@
+import { OrderStatus } from "@topup/protocol";
+import {
+  createDatabase,
+  IllegalTransitionError,
+  LedgerRepository,
+  OperatorRepository,
+  OrderRepository,
+  type Database,
+  type OperatorRecord,
+} from "../src";
+import { createTestDatabase } from "../../../test/support/test-database";
+
+// The lifecycle's persistence guarantees: conditional transitions, history, one settlement per order.
+let drop: () => Promise<void>;
+let db: Database;
+let orders: OrderRepository;
+let ledger: LedgerRepository;
+let operator: OperatorRecord;
+let seq = 0;
+
+beforeAll(async () => {
+  const database = await createTestDatabase();
+  drop = database.drop;
+  db = createDatabase(database.url, { poolMax: 20 });
+  orders = new OrderRepository(db);
+  ledger = new LedgerRepository(db);
+  operator = await new OperatorRepository(db).create({
+    uid: "repo-op", name: "运营商", md5key: "k".repeat(32), rateBp: 9900, ipWhitelist: [], enabled: true, strictCarrier: false, faceValues: [], rateLimitPerSecond: null,
+  });
+});
+afterAll(async () => {
+  await db.$disconnect();
+  await drop();
+});
+
+async function newOrder(faceValue = 1200) {
+  const { order } = await orders.insert({
+    operatorId: operator.id, orderNo: `R${seq++}`, orderType: 1, mobileType: 1, phoneNumber: "13812345678",
+    faceValue, settlementRateBp: operator.rateBp, notifyUrl: "http://127.0.0.1/cb", clientIp: "127.0.0.1",
+  });
+  return order;
+}
+
+async function walk(id: string, path: OrderStatus[]) {
+  for (let i = 1; i < path.length; i++) {
+    expect(await orders.transition(id, path[i - 1], path[i], { nextCheckAt: new Date() })).not.toBeNull();
+  }
+}
+
+it("stores an order at 5 with a digit serial derived from its id, a creation history row and a planned first step", async () => {
+  const order = await newOrder();
+  expect(order.status).toBe(OrderStatus.Created);
+  expect(order.serialNumber).toMatch(/^\d{18}$/);
+  expect(order.serialNumber.endsWith(order.id.padStart(10, "0"))).toBe(true);
+  expect(order.nextCheckAt).toBeInstanceOf(Date);
+  expect(order.callbackState).toBe("none");
+  const history = await orders.history(order.id);
+  expect(history).toHaveLength(1);
+  expect(history[0]).toMatchObject({ fromStatus: null, toStatus: 5, reason: "accepted" });
+});
+
+it("finds the stored order again for a repeated (operator, order_no) instead of storing a second", async () => {
+  const first = await newOrder();
+  const again = await orders.insert({
+    operatorId: operator.id, orderNo: first.orderNo, orderType: 2, mobileType: 2, phoneNumber: "13000000000",
+    faceValue: 1, settlementRateBp: 1, notifyUrl: "http://x/", clientIp: null,
+  });
+  expect(again.created).toBe(false);
+  expect(again.order).toEqual(first);
+});
+
+it("refuses transitions the state machine does not allow, before touching the database", async () => {
+  const order = await newOrder();
+  await expect(orders.transition(order.id, OrderStatus.Created, OrderStatus.Succeeded)).rejects.toBeInstanceOf(IllegalTransitionError);
+  await expect(orders.transition(order.id, OrderStatus.Succeeded, OrderStatus.Created)).rejects.toBeInstanceOf(IllegalTransitionError);
+});
+
+it("moves an order only from the status it is at: a replayed step changes nothing", async () => {
+  const order = await newOrder();
+  expect(await orders.transition(order.id, OrderStatus.Created, OrderStatus.Placing, { channel: "simulator" })).toMatchObject({ status: 6, channel: "simulator" });
+  expect(await orders.transition(order.id, OrderStatus.Created, OrderStatus.Placing)).toBeNull();
+  expect((await orders.history(order.id)).map((h) => h.toStatus)).toEqual([5, 6]);
+});
+
+it("lets exactly one of many concurrent settlements through, posting one 订单收款 entry at the order's rate", async () => {
+  const order = await newOrder(1200);
+  await walk(order.id, [5, 6, 0, 2]);
+  const results = await Promise.all(Array.from({ length: 12 }, () => orders.transition(order.id, OrderStatus.Paying, OrderStatus.Succeeded)));
+  expect(results.filter((r) => r !== null)).toHaveLength(1);
+  const settled = results.find((r) => r !== null)!;
+  expect(settled).toMatchObject({ status: 4, callbackState: "pending", callbackRound: 1, nextCheckAt: null });
+  expect(settled.finishedAt).toBeInstanceOf(Date);
+  const entries = (await ledger.entries(operator.accountId)).filter((e) => e.orderId === order.id);
+  expect(entries).toHaveLength(1);
+  expect(entries[0]).toMatchObject({ kind: "order_income", record: "订单收款", payMoney: 1200, income: 1188, expenditure: 0 });
+  expect((await orders.history(order.id)).map((h) => h.toStatus)).toEqual([5, 6, 0, 2, 4]);
+});
+
+it("keeps the balance equal to Σincome − Σexpenditure and to the latest entry's balance under concurrent postings", async () => {
+  const batch = await Promise.all(Array.from({ length: 10 }, (_, i) => newOrder(1000 + i * 100)));
+  for (const order of batch) await walk(order.id, [5, 6, 0, 2]);
+  await Promise.all([
+    ...batch.map((order) => orders.transition(order.id, OrderStatus.Paying, OrderStatus.Succeeded)),
+    ledger.postAdjustment(operator.accountId, { income: 0, expenditure: 700, record: "手工扣款" }),
+    ledger.postAdjustment(operator.accountId, { income: 5000, expenditure: 0, record: "预存款" }),
+  ]);
+  const snapshot = (await ledger.balance(operator.accountId))!;
+  expect(snapshot.balance).toBe(await ledger.recomputedBalance(operator.accountId));
+  const all = await ledger.entries(operator.accountId, 1000);
+  expect(snapshot.latest!.id).toBe(all[0].id);
+  // Entries in id order carry a running balance: each balance_after = previous + income − expenditure.
+  const ascending = [...all].reverse();
+  ascending.reduce((previous, e) => {
+    expect(e.balanceAfter).toBe(previous + e.income - e.expenditure);
+    return e.balanceAfter;
+  }, 0);
+});
+
+it("never settles failed or returned orders", async () => {
+  const failed = await newOrder();
+  await walk(failed.id, [5, 6, 0, 10]);
+  const returned = await newOrder();
+  await walk(returned.id, [5, 6, 0, 1, 9]);
+  const entries = await ledger.entries(operator.accountId, 1000);
+  expect(entries.some((e) => e.orderId === failed.id || e.orderId === returned.id)).toBe(false);
+  expect(await orders.findById(returned.id)).toMatchObject({ status: 9, callbackState: "pending" });
+});
+
+it("reschedules only the plan it was asked to change", async () => {
+  const order = await newOrder();
+  const later = new Date(Date.now() + 60_000);
+  expect(await orders.reschedule(order.id, OrderStatus.Created, order.nextCheckAt, later)).toBe(true);
+  expect(await orders.reschedule(order.id, OrderStatus.Created, order.nextCheckAt, new Date())).toBe(false);
+  expect((await orders.findById(order.id))!.nextCheckAt!.getTime()).toBe(later.getTime());
+  const overdue = await orders.findOverdue(new Date(Date.now() + 120_000), 1000);
+  expect(overdue.some((o) => o.id === order.id)).toBe(true);
+});

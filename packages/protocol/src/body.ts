@@ -1,0 +1,130 @@
+/**
+ * Request body parsing (PROTOCOL §1): content type + raw bytes → top-level fields.
+ * Never throws: anything it cannot read is `不支持的请求格式`. Field rules are applied later
+ * (fields.ts), so this layer only keeps enough shape to tell missing, duplicate and wrong-typed apart.
+ */
+import { bodyFormatOf } from "./content-type";
+import { parseJson, type JsonValue } from "./json";
+import { Msg } from "./messages";
+
+export type FieldValue =
+  | { kind: "string"; value: string }
+  | { kind: "number"; raw: string } // a JSON number, as its exact source text
+  | { kind: "null" } // JSON null: counts as missing
+  | { kind: "invalid" } // JSON object / array / boolean
+  | { kind: "duplicate" }; // a form field given twice, or a duplicate key in the JSON object
+
+export type RequestFields = ReadonlyMap<string, FieldValue>;
+export type ParseResult = { ok: true; fields: RequestFields } | { ok: false; msg: string };
+
+const UNSUPPORTED: ParseResult = Object.freeze({ ok: false, msg: Msg.unsupportedFormat });
+const DUPLICATE: FieldValue = Object.freeze({ kind: "duplicate" });
+
+export function parseRequestBody(contentType: string | undefined, body: Buffer): ParseResult {
+  const format = bodyFormatOf(typeof contentType === "string" ? contentType : undefined);
+  if (format === null || !(body instanceof Uint8Array)) return UNSUPPORTED;
+  const bytes = stripBom(body);
+  // The whole body must be UTF-8, even parts that end up ignored.
+  const text = decodeUtf8(bytes);
+  if (text === null) return UNSUPPORTED;
+  const fields = format === "form" ? parseForm(bytes) : parseJsonFields(text);
+  return fields === null ? UNSUPPORTED : { ok: true, fields };
+}
+
+function stripBom(body: Uint8Array): Uint8Array {
+  return body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? body.subarray(3) : body;
+}
+
+/** Strict UTF-8: invalid sequences are refused, not replaced; a BOM is not stripped here. */
+function decodeUtf8(bytes: Uint8Array): string | null {
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+// ---- application/x-www-form-urlencoded ----
+
+const AMP = 0x26;
+const EQ = 0x3d;
+const PLUS = 0x2b;
+const PERCENT = 0x25;
+const SPACE = 0x20;
+
+/**
+ * Works on bytes: percent escapes are decoded to bytes first and only then read as UTF-8,
+ * so `%E4%BD%A0` is 你 and `%FF` is refused (URLSearchParams would silently substitute U+FFFD).
+ */
+function parseForm(bytes: Uint8Array): Map<string, FieldValue> | null {
+  const fields = new Map<string, FieldValue>();
+  let start = 0;
+  while (start <= bytes.length) {
+    let end = bytes.indexOf(AMP, start);
+    if (end < 0) end = bytes.length;
+    if (end > start) {
+      const part = bytes.subarray(start, end);
+      const eq = part.indexOf(EQ);
+      const key = decodeFormComponent(eq < 0 ? part : part.subarray(0, eq));
+      const value = decodeFormComponent(eq < 0 ? part.subarray(part.length) : part.subarray(eq + 1));
+      if (key === null || value === null) return null;
+      fields.set(key, fields.has(key) ? DUPLICATE : { kind: "string", value });
+    }
+    start = end + 1;
+  }
+  return fields;
+}
+
+function decodeFormComponent(raw: Uint8Array): string | null {
+  const out = new Uint8Array(raw.length); // decoding never grows the byte count
+  let n = 0;
+  for (let i = 0; i < raw.length; i++) {
+    const b = raw[i];
+    if (b === PLUS) {
+      out[n++] = SPACE;
+    } else if (b === PERCENT) {
+      const hi = hexValue(raw[i + 1]);
+      const lo = hexValue(raw[i + 2]);
+      if (hi < 0 || lo < 0) return null; // a malformed escape is not silently kept as text
+      out[n++] = hi * 16 + lo;
+      i += 2;
+    } else {
+      out[n++] = b;
+    }
+  }
+  return decodeUtf8(out.subarray(0, n));
+}
+
+function hexValue(b: number | undefined): number {
+  if (b === undefined) return -1;
+  if (b >= 0x30 && b <= 0x39) return b - 0x30;
+  if (b >= 0x41 && b <= 0x46) return b - 0x41 + 10;
+  if (b >= 0x61 && b <= 0x66) return b - 0x61 + 10;
+  return -1;
+}
+
+// ---- application/json ----
+
+function parseJsonFields(text: string): Map<string, FieldValue> | null {
+  const parsed = parseJson(text);
+  if (!parsed.ok || parsed.value.type !== "object") return null;
+  const object = parsed.value;
+  const fields = new Map<string, FieldValue>();
+  for (const { key, value } of object.members) {
+    fields.set(key, object.duplicateKeys.has(key) ? DUPLICATE : fieldValueOf(value));
+  }
+  return fields;
+}
+
+function fieldValueOf(value: JsonValue): FieldValue {
+  switch (value.type) {
+    case "string":
+      return { kind: "string", value: value.value };
+    case "number":
+      return { kind: "number", raw: value.raw };
+    case "null":
+      return { kind: "null" };
+    default:
+      return { kind: "invalid" };
+  }
+}
