@@ -11,14 +11,14 @@ const key = process.env.DEMO_MD5KEY ?? "9f8e7d6c5b4a39281706f5e4d3c2b1a0";
 const notifyUrl = process.env.DEMO_NOTIFY_URL ?? `http://127.0.0.1:${process.env.DEMO_RECEIVER_PORT ?? 9099}/callback`;
 const [phone = "13912345678", faceValue = "1000"] = process.argv.slice(2);
 
-async function post(path: string, fields: Record<string, string>): Promise<Record<string, string>> {
+async function post(path: string, fields: Record<string, string>, quiet = false): Promise<Record<string, string>> {
   const res = await fetch(`${baseUrl}${path}`, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams(fields),
   });
   const text = await res.text();
-  console.log(`POST ${path} -> HTTP ${res.status} ${text}`);
+  if (!quiet) console.log(`POST ${path} -> HTTP ${res.status} ${text}`);
   return JSON.parse(text) as Record<string, string>;
 }
 
@@ -29,11 +29,20 @@ async function main(): Promise<void> {
     uid, order_no: orderNo, order_type: "1", mobile_type: "1", phone_number: phone, face_value: faceValue, notify_url: notifyUrl, sign,
   });
   if (pushed.code !== "200") process.exit(1);
-  for (let i = 0; i < 40; i++) {
-    await new Promise((r) => setTimeout(r, 250));
-    const answer = await post("/1/api/oper/query_order", { uid, order_no: orderNo, sign: orderQuerySign(uid, orderNo, key) });
-    const status = JSON.parse(answer.data).data.statusId as number;
-    if ([4, 9, 10].includes(status) || (phone.endsWith("0002") && status === 2)) return;
+  // Follow the order through the order query, printing each status it reaches (and the last answer in full).
+  let last = -1;
+  for (let i = 0; i < 80; i++) {
+    const answer = await post("/1/api/oper/query_order", { uid, order_no: orderNo, sign: orderQuerySign(uid, orderNo, key) }, true);
+    const order = JSON.parse(answer.data).data as { statusId: number; statusName: string; mobileOrderNo: string };
+    if (order.statusId !== last) {
+      console.log(`order ${orderNo}: status ${order.statusId} ${order.statusName}${order.mobileOrderNo ? ` (mobileOrderNo ${order.mobileOrderNo})` : ""}`);
+      last = order.statusId;
+    }
+    if ([4, 9, 10].includes(order.statusId) || (phone.endsWith("0002") && order.statusId === 2)) {
+      console.log(`query_order answer: ${JSON.stringify(answer)}`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 

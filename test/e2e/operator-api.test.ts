@@ -189,7 +189,7 @@ describe("operator checks, in the contract's order", () => {
   });
 
   it("refuses callback destinations outside CALLBACK_ALLOWED_CIDRS that are not public", async () => {
-    for (const url of ["http://127.0.0.2:9/cb", "http://[::1]:9/cb", "http://localhost:9/cb", "http://0.0.0.0:9/cb"]) {
+    for (const url of ["http://127.0.0.2:9/cb", "http://[::1]:9/cb", "http://0.0.0.0:9/cb", "http://[::ffff:127.0.0.2]:9/cb"]) {
       expect((await op.pushOrder(order({ notify_url: url }))).text).toBe(pushFailure("回调地址无效"));
     }
   });

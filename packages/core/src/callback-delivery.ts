@@ -47,7 +47,9 @@ export class CallbackDelivery {
     );
     const startedAt = new Date();
     const result = await this.http.post(order.notifyUrl, body);
-    const acknowledged = result.httpStatus !== null && isCallbackAck(result.httpStatus, result.body);
+    // An answer cut short (reset, deadline) after "200 ok" began is not an acknowledgement: a
+    // repeat is harmless (at-least-once), a wrong ack would lose the callback.
+    const acknowledged = result.error === null && result.httpStatus !== null && isCallbackAck(result.httpStatus, result.body);
     const final = attemptNo >= CALLBACK_ATTEMPTS;
     await this.callbacks.recordAttempt({
       orderId: order.id,

@@ -1,0 +1,6 @@
+/** @topup/net — network policy and the guarded HTTP client that delivers callbacks. */
+export { isPublicUnicast, normalizeIp } from "./address";
+export { AddressMatcher, InvalidAddressError, isValidAddressOrCidr } from "./address-matcher";
+export { resolveClientIp } from "./client-ip";
+export { checkCallbackUrl, isAllowedDestination, type LookupAll } from "./destination";
+export { CallbackHttpClient, type CallbackHttpClientOptions, type DeliveryResult } from "./callback-http";
