@@ -6,3 +6,4 @@ export { Fulfilment, FulfilmentScheduler, nextStatus, pollDelayMs, type StepOutc
 export { CallbackDelivery, type DeliveryOutcome } from "./callback-delivery";
 export { Reconciler, type ReconcilerOptions } from "./reconciler";
 export { AdminService, operatorView, type AdminAnswer, type AdminDeps } from "./admin";
+export { RateLimiter } from "./rate-limiter";

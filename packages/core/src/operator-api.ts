@@ -28,12 +28,14 @@ import type { Logger } from "@topup/config";
 import type { ProtocolAnswer, OperatorRequest } from "./answer";
 import type { KnownOperator, OperatorDirectory } from "./operator-directory";
 import type { FulfilmentScheduler } from "./fulfilment";
+import type { RateLimiter } from "./rate-limiter";
 
 export interface OperatorApiDeps {
   operators: OperatorDirectory;
   orders: OrderRepository;
   ledger: LedgerRepository;
   scheduler: FulfilmentScheduler;
+  rateLimiter: RateLimiter;
   trustedProxies: AddressMatcher;
   callbackAllowed: AddressMatcher;
   logger: Logger;
@@ -48,8 +50,9 @@ type Envelope = typeof PUSH | typeof QUERY;
 
 const ok = (body: string): ProtocolAnswer => ({ httpStatus: 200, body });
 
+/** A request answered with the failure envelope: HTTP 200 for business outcomes, 429 when rate limited. */
 class Rejection {
-  constructor(readonly msg: string) {}
+  constructor(readonly msg: string, readonly httpStatus = 200) {}
 }
 
 /**
@@ -64,7 +67,7 @@ export class OperatorApi {
   pushOrder(request: OperatorRequest): Promise<ProtocolAnswer> {
     return this.answer(PUSH, "order push", async () => {
       const push = this.validated(request, validateOrderPush);
-      const operator = await this.authenticate(request, push.uid, push.sign, (key) => orderPushSign(push, key));
+      const operator = await this.authenticate(request, "order", push.uid, push.sign, (key) => orderPushSign(push, key));
       await this.checkBusinessRules(operator, push);
       return this.store(operator, push, request);
     });
@@ -73,7 +76,7 @@ export class OperatorApi {
   queryBalance(request: OperatorRequest): Promise<ProtocolAnswer> {
     return this.answer(QUERY, "balance query", async () => {
       const query = this.validated(request, validateBalanceQuery);
-      const operator = await this.authenticate(request, query.uid, query.sign, (key) => balanceQuerySign(query.uid, key));
+      const operator = await this.authenticate(request, "balance", query.uid, query.sign, (key) => balanceQuerySign(query.uid, key));
       const snapshot = await this.deps.ledger.balance(operator.accountId);
       if (!snapshot) throw new Error(`operator ${operator.uid} has no account`);
       const latest = snapshot.latest;
@@ -98,7 +101,9 @@ export class OperatorApi {
   queryOrder(request: OperatorRequest): Promise<ProtocolAnswer> {
     return this.answer(QUERY, "order query", async () => {
       const query = this.validated(request, validateOrderQuery);
-      const operator = await this.authenticate(request, query.uid, query.sign, (key) => orderQuerySign(query.uid, query.orderNo, key));
+      const operator = await this.authenticate(request, "query_order", query.uid, query.sign, (key) =>
+        orderQuerySign(query.uid, query.orderNo, key),
+      );
       const order = await this.deps.orders.findByOrderNo(operator.id, query.orderNo);
       if (!order) throw new Rejection(Msg.orderNotFound);
       const data = orderQueryData({
@@ -121,7 +126,7 @@ export class OperatorApi {
     try {
       return await handle();
     } catch (error) {
-      if (error instanceof Rejection) return ok(envelope.failure(error.msg));
+      if (error instanceof Rejection) return { httpStatus: error.httpStatus, body: envelope.failure(error.msg) };
       this.deps.logger.error(`${what} failed; answered 503`, { error });
       return { httpStatus: 503, body: envelope.failure(Msg.busy) };
     }
@@ -135,7 +140,17 @@ export class OperatorApi {
     return result.value;
   }
 
-  private async authenticate(request: OperatorRequest, uid: string, sign: string, expected: (key: string) => string): Promise<KnownOperator> {
+  /**
+   * Operator, caller IP, sign, then the operator's rate limit (counted only for authentic requests,
+   * so that nobody else can spend an operator's budget).
+   */
+  private async authenticate(
+    request: OperatorRequest,
+    endpoint: string,
+    uid: string,
+    sign: string,
+    expected: (key: string) => string,
+  ): Promise<KnownOperator> {
     const operator = await this.deps.operators.get(uid);
     if (!operator || !operator.enabled) throw new Rejection(Msg.operatorUnavailable);
     if (!operator.whitelist.isEmpty) {
@@ -143,6 +158,10 @@ export class OperatorApi {
       if (!operator.whitelist.matches(ip)) throw new Rejection(Msg.ipNotAllowed);
     }
     if (!signMatches(expected(operator.md5key), sign)) throw new Rejection(Msg.badSign);
+    const limit = operator.rateLimitPerSecond;
+    if (limit !== null && !(await this.deps.rateLimiter.allow(operator.uid, endpoint, limit))) {
+      throw new Rejection(Msg.rateLimited, 429);
+    }
     return operator;
   }
 

@@ -16,6 +16,7 @@ import { CallbackDelivery } from "./callback-delivery";
 import { Fulfilment, FulfilmentScheduler } from "./fulfilment";
 import { OperatorApi } from "./operator-api";
 import { OperatorDirectory } from "./operator-directory";
+import { RateLimiter } from "./rate-limiter";
 import { Reconciler } from "./reconciler";
 
 export interface PlatformOptions {
@@ -61,7 +62,12 @@ export class Platform {
     this.redis = options.role === "ingress" ? createProducerConnection(config.redisUrl) : createWorkerConnection(config.redisUrl);
     // Errors surface on the calls that fail; without a listener ioredis would also print each one.
     this.redis.on("error", (error: Error) => logger.debug("redis connection error", { error: error.message }));
-    this.queues = new WorkQueues({ connection: this.redis, prefix: config.queuePrefix, callbackBackoffMs: config.callbackBackoffMs });
+    this.queues = new WorkQueues({
+      connection: this.redis,
+      prefix: config.queuePrefix,
+      callbackBackoffMs: config.callbackBackoffMs,
+      onError: (error) => logger.debug("queue connection error", { error: error.message }),
+    });
 
     this.orders = new OrderRepository(this.db);
     this.operators = new OperatorRepository(this.db);
@@ -77,6 +83,7 @@ export class Platform {
       orders: this.orders,
       ledger: this.ledger,
       scheduler: this.scheduler,
+      rateLimiter: new RateLimiter(this.redis, config.queuePrefix, logger),
       trustedProxies,
       callbackAllowed: this.callbackAllowed,
       logger,

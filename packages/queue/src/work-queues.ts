@@ -7,6 +7,8 @@ export interface WorkQueuesOptions {
   prefix: string;
   /** Base delay between callback attempts: attempt n+1 starts base × 2^(n−1) after attempt n failed. */
   callbackBackoffMs: number;
+  /** Connection trouble; the failing calls reject as well, so this is for logging. */
+  onError?: (error: Error) => void;
 }
 
 // Finished jobs are removed: the database records every outcome (transitions, callback attempts),
@@ -23,6 +25,9 @@ export class WorkQueues {
     this.fulfilment = new Queue<FulfilmentJob>(QueueName.fulfilment, { connection: options.connection, prefix: options.prefix });
     this.callback = new Queue<CallbackJob>(QueueName.callback, { connection: options.connection, prefix: options.prefix });
     this.callbackBackoffMs = options.callbackBackoffMs;
+    const onError = options.onError ?? (() => undefined);
+    this.fulfilment.on("error", onError);
+    this.callback.on("error", onError);
   }
 
   /** Runs at job.due (epoch ms), or now if that has passed. */
