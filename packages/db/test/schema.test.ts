@@ -153,3 +153,16 @@ describe("every Prisma model against the migrated database", () => {
     ).rejects.toThrow();
   });
 });
+
+describe("order ids", () => {
+  it("can never pass 2^53 − 1 (they travel as JSON numbers)", async () => {
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query(`SELECT max_value FROM pg_sequences WHERE sequencename = 'orders_id_seq'`);
+      expect(rows[0].max_value).toBe(String(Number.MAX_SAFE_INTEGER));
+    } finally {
+      await client.end();
+    }
+  });
+});

@@ -162,3 +162,6 @@ ALTER TABLE "order_transitions" ADD CONSTRAINT "order_transitions_order_id_fkey"
 
 -- AddForeignKey
 ALTER TABLE "callback_attempts" ADD CONSTRAINT "callback_attempts_order_id_fkey" FOREIGN KEY ("order_id") REFERENCES "orders"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
+
+-- Order ids travel as JSON numbers (order query `id`): keep them exact in every JSON parser.
+ALTER SEQUENCE "orders_id_seq" MAXVALUE 9007199254740991;
