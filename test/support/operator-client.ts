@@ -50,12 +50,12 @@ export class OperatorClient {
     return this.postForm("/1/api/oper/query_order", { uid: this.uid, order_no: orderNo, sign });
   }
 
-  postForm(path: string, fields: Record<string, string>): Promise<HttpAnswer> {
-    return this.post(path, new URLSearchParams(fields).toString(), "application/x-www-form-urlencoded");
+  postForm(path: string, fields: Record<string, string>, extraHeaders: Record<string, string> = {}): Promise<HttpAnswer> {
+    return this.post(path, new URLSearchParams(fields).toString(), "application/x-www-form-urlencoded", "POST", extraHeaders);
   }
 
-  async post(path: string, body: string | Buffer, contentType?: string, method = "POST"): Promise<HttpAnswer> {
-    const headers: Record<string, string> = {};
+  async post(path: string, body: string | Buffer, contentType?: string, method = "POST", extraHeaders: Record<string, string> = {}): Promise<HttpAnswer> {
+    const headers: Record<string, string> = { ...extraHeaders };
     if (contentType) headers["content-type"] = contentType;
     const res = await fetch(`${this.baseUrl}${path}`, { method, headers, body: method === "GET" || method === "HEAD" ? undefined : body });
     const text = await res.text();

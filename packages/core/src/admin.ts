@@ -109,6 +109,7 @@ export class AdminService {
           faceValues: input.faceValues ?? [],
           rateLimitPerSecond: input.rateLimitPerSecond ?? null,
         });
+        this.deps.directory.forget(operator.uid); // this process may have cached the uid as unknown
         await this.audit(actor, "operator.create", operator.uid, null, operatorView(operator));
         return { status: 201, body: operatorView(operator, true) };
       } catch (error) {

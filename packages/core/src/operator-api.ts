@@ -67,16 +67,17 @@ export class OperatorApi {
   pushOrder(request: OperatorRequest): Promise<ProtocolAnswer> {
     return this.answer(PUSH, "order push", async () => {
       const push = this.validated(request, validateOrderPush);
-      const operator = await this.authenticate(request, "order", push.uid, push.sign, (key) => orderPushSign(push, key));
+      const clientIp = this.clientIp(request);
+      const operator = await this.authenticate(clientIp, "order", push.uid, push.sign, (key) => orderPushSign(push, key));
       await this.checkBusinessRules(operator, push);
-      return this.store(operator, push, request);
+      return this.store(operator, push, clientIp);
     });
   }
 
   queryBalance(request: OperatorRequest): Promise<ProtocolAnswer> {
     return this.answer(QUERY, "balance query", async () => {
       const query = this.validated(request, validateBalanceQuery);
-      const operator = await this.authenticate(request, "balance", query.uid, query.sign, (key) => balanceQuerySign(query.uid, key));
+      const operator = await this.authenticate(this.clientIp(request), "balance", query.uid, query.sign, (key) => balanceQuerySign(query.uid, key));
       const snapshot = await this.deps.ledger.balance(operator.accountId);
       if (!snapshot) throw new Error(`operator ${operator.uid} has no account`);
       const latest = snapshot.latest;
@@ -101,7 +102,7 @@ export class OperatorApi {
   queryOrder(request: OperatorRequest): Promise<ProtocolAnswer> {
     return this.answer(QUERY, "order query", async () => {
       const query = this.validated(request, validateOrderQuery);
-      const operator = await this.authenticate(request, "query_order", query.uid, query.sign, (key) =>
+      const operator = await this.authenticate(this.clientIp(request), "query_order", query.uid, query.sign, (key) =>
         orderQuerySign(query.uid, query.orderNo, key),
       );
       const order = await this.deps.orders.findByOrderNo(operator.id, query.orderNo);
@@ -140,12 +141,17 @@ export class OperatorApi {
     return result.value;
   }
 
+  /** PROTOCOL §5: the TCP peer, or behind a trusted proxy the right-most untrusted X-Forwarded-For address. */
+  private clientIp(request: OperatorRequest): string {
+    return resolveClientIp(request.peer, request.forwardedFor, this.deps.trustedProxies);
+  }
+
   /**
    * Operator, caller IP, sign, then the operator's rate limit (counted only for authentic requests,
    * so that nobody else can spend an operator's budget).
    */
   private async authenticate(
-    request: OperatorRequest,
+    clientIp: string,
     endpoint: string,
     uid: string,
     sign: string,
@@ -153,10 +159,7 @@ export class OperatorApi {
   ): Promise<KnownOperator> {
     const operator = await this.deps.operators.get(uid);
     if (!operator || !operator.enabled) throw new Rejection(Msg.operatorUnavailable);
-    if (!operator.whitelist.isEmpty) {
-      const ip = resolveClientIp(request.peer, request.forwardedFor, this.deps.trustedProxies);
-      if (!operator.whitelist.matches(ip)) throw new Rejection(Msg.ipNotAllowed);
-    }
+    if (!operator.whitelist.isEmpty && !operator.whitelist.matches(clientIp)) throw new Rejection(Msg.ipNotAllowed);
     if (!signMatches(expected(operator.md5key), sign)) throw new Rejection(Msg.badSign);
     const limit = operator.rateLimitPerSecond;
     if (limit !== null && !(await this.deps.rateLimiter.allow(operator.uid, endpoint, limit))) {
@@ -172,7 +175,7 @@ export class OperatorApi {
     if (!allowed) throw new Rejection(Msg.badNotifyUrl);
   }
 
-  private async store(operator: KnownOperator, push: OrderPushRequest, request: OperatorRequest): Promise<ProtocolAnswer> {
+  private async store(operator: KnownOperator, push: OrderPushRequest, clientIp: string): Promise<ProtocolAnswer> {
     const { created, order } = await this.deps.orders.insert({
       operatorId: operator.id,
       orderNo: push.orderNo,
@@ -182,7 +185,7 @@ export class OperatorApi {
       faceValue: push.faceValue,
       settlementRateBp: operator.rateBp,
       notifyUrl: push.notifyUrl,
-      clientIp: resolveClientIp(request.peer, request.forwardedFor, this.deps.trustedProxies) || null,
+      clientIp: clientIp || null,
     });
     if (!created) {
       if (!sameOrder(order, push)) throw new Rejection(Msg.duplicateOrderNo);
