@@ -34,6 +34,7 @@ export interface StackOptions {
   config?: Partial<PlatformConfig>;
   /** Overrides for the worker only (e.g. a narrower CALLBACK_ALLOWED_CIDRS than the ingress had). */
   workerConfig?: Partial<PlatformConfig>;
+  logger?: Logger;
   worker?: boolean | WorkerOptions;
 }
 
@@ -55,7 +56,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     logLevel: "error",
     ...options.config,
   };
-  const logger = testLogger();
+  const logger = options.logger ?? testLogger();
   const receiver = await new CallbackReceiver().start();
   const ingress = await startIngress(config, logger, { poolMax: 5 });
   const workerOptions = typeof options.worker === "object" ? options.worker : {};
