@@ -1,5 +1,5 @@
 import type { Logger } from "@topup/config";
-import type { CallbackRepository, OperatorRepository, OrderRepository } from "@topup/db";
+import type { CallbackRepository } from "@topup/db";
 import type { CallbackHttpClient } from "@topup/net";
 import { callbackForm, callbackStatusOf, isCallbackAck } from "@topup/protocol";
 import { CALLBACK_ATTEMPTS, type CallbackJob } from "@topup/queue";
@@ -13,37 +13,34 @@ export type DeliveryOutcome = "acked" | "retry" | "failed" | "skipped";
  */
 export class CallbackDelivery {
   constructor(
-    private readonly orders: OrderRepository,
-    private readonly operators: OperatorRepository,
     private readonly callbacks: CallbackRepository,
     private readonly http: CallbackHttpClient,
     private readonly logger: Logger,
   ) {}
 
   async deliver(job: CallbackJob): Promise<DeliveryOutcome> {
-    const order = await this.orders.findById(job.orderId);
-    if (!order || order.callbackRound !== job.round || order.callbackState !== "pending") return "skipped";
+    const delivery = await this.callbacks.loadDelivery(job.orderId);
+    if (!delivery) return "skipped";
+    const { order, operatorUid, md5key } = delivery;
+    if (order.callbackRound !== job.round || order.callbackState !== "pending") return "skipped";
     const status = callbackStatusOf(order.status);
     if (status === null) return "skipped";
 
-    const attemptNo = (await this.callbacks.countAttempts(order.id, job.round)) + 1;
+    const attemptNo = delivery.attemptsInRound + 1;
     if (attemptNo > CALLBACK_ATTEMPTS) {
       await this.callbacks.closeRoundFailed(order.id, job.round);
       return "failed";
     }
-    const operator = await this.operators.findById(order.operatorId);
-    if (!operator) throw new Error(`operator ${order.operatorId} of order ${order.id} is missing`);
-
     const body = callbackForm(
       {
-        uid: operator.uid,
+        uid: operatorUid,
         orderNo: order.orderNo,
         mobileOrderNo: order.mobileOrderNo,
         phoneNumber: order.phoneNumber,
         faceValue: order.faceValue,
         status,
       },
-      operator.md5key,
+      md5key,
     );
     const startedAt = new Date();
     const result = await this.http.post(order.notifyUrl, body);

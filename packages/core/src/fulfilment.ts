@@ -32,16 +32,24 @@ export class FulfilmentScheduler {
 
 export type StepOutcome = "moved" | "waiting" | "stale";
 
+/** One step's result: the order as the step left it when it moved. */
+type Step = { outcome: "moved"; order: OrderRecord } | { outcome: "waiting" | "stale" };
+
 /** Unchanged channel answers are asked again with a growing delay (1 s, 2 s, 4 s … at most 60 s). */
 export function pollDelayMs(stepDelayMs: number, polls: number): number {
   return Math.min(Math.max(stepDelayMs, 1_000) * 2 ** Math.min(polls, 16), 60_000);
 }
 
+/** Bounds the steps one job takes when the channel asks for no delay between them. */
+const MAX_STEPS_PER_JOB = 8;
+
 /**
- * Drives an order through the state machine one step per job. A job names the status and the
- * planned time it was made for; if the order has moved on (a replayed or duplicate job), the step
- * does nothing. Each change is one conditional transition, so two runs of the same step cannot
- * move an order twice, and an order is with at most one channel (the one recorded on it).
+ * Drives an order through the state machine. A job names the status and the planned time it was
+ * made for; if the order has moved on (a replayed or duplicate job), it does nothing. Each change is
+ * one conditional transition, so two runs of the same step cannot move an order twice, and an order
+ * is with at most one channel (the one recorded on it). When the channel wants no delay between
+ * steps, the job takes the next step itself (each still its own transition with its own history
+ * row) rather than paying a queue round trip and a re-read per step.
  */
 export class Fulfilment {
   constructor(
@@ -52,25 +60,38 @@ export class Fulfilment {
   ) {}
 
   async advance(job: FulfilmentJob): Promise<StepOutcome> {
-    const order = await this.orders.findById(job.orderId);
+    let order = await this.orders.findById(job.orderId);
     if (!order || order.status !== job.status || order.nextCheckAt?.getTime() !== job.due) return "stale";
+    let polls = job.polls;
+    for (let steps = 1; ; steps++) {
+      const step = await this.step(order, polls);
+      if (step.outcome !== "moved") return step.outcome;
+      order = step.order;
+      polls = 0;
+      if (isTerminal(order.status) || this.channel.stepDelayMs > 0 || steps >= MAX_STEPS_PER_JOB) {
+        await this.scheduler.scheduleNext(order);
+        return "moved";
+      }
+    }
+  }
 
+  private step(order: OrderRecord, polls: number): Promise<Step> {
     switch (order.status) {
       case OrderStatus.Created:
         return this.move(order, OrderStatus.Placing, { channel: this.channel.code, reason: `placing with ${this.channel.code}` });
       case OrderStatus.Placing:
-        return this.place(order, job);
+        return this.place(order, polls);
       case OrderStatus.Unpaid:
       case OrderStatus.Paying:
-        return this.poll(order, job);
+        return this.poll(order, polls);
       case OrderStatus.TimedOut:
         return this.move(order, OrderStatus.Returned, { reason: "returned to operator: not paid in time" });
       default:
-        return "stale";
+        return Promise.resolve({ outcome: "stale" });
     }
   }
 
-  private async place(order: OrderRecord, job: FulfilmentJob): Promise<StepOutcome> {
+  private async place(order: OrderRecord, polls: number): Promise<Step> {
     const result = await this.channel.place(channelOrder(order));
     switch (result.outcome) {
       case "placed":
@@ -80,11 +101,11 @@ export class Fulfilment {
       case "unknown":
         // Never fail over or give up on an unknown outcome: placing again is safe (idempotent by serial).
         this.logger.warn("channel answer unknown; asking again", { orderId: order.id, detail: result.detail });
-        return this.wait(order, job);
+        return this.wait(order, polls);
     }
   }
 
-  private async poll(order: OrderRecord, job: FulfilmentJob): Promise<StepOutcome> {
+  private async poll(order: OrderRecord, polls: number): Promise<Step> {
     const lastSeen = order.status === OrderStatus.Unpaid ? "unpaid" : "paying";
     const status = await this.channel.query(channelOrder(order), lastSeen);
     const next = nextStatus(order.status, status);
@@ -92,29 +113,27 @@ export class Fulfilment {
       if (status.state !== "unpaid" && status.state !== "paying") {
         this.logger.warn("channel status not actionable; asking again", { orderId: order.id, state: status.state });
       }
-      return this.wait(order, job);
+      return this.wait(order, polls);
     }
     const mobileOrderNo = "channelOrderNo" in status && !order.mobileOrderNo ? status.channelOrderNo : undefined;
     const reason = status.state === "failed" ? `failed at ${this.channel.code}: ${status.reason}` : status.state;
     return this.move(order, next, { mobileOrderNo, reason });
   }
 
-  private async move(order: OrderRecord, to: OrderStatus, patch: { channel?: string; mobileOrderNo?: string; reason?: string }): Promise<StepOutcome> {
+  private async move(order: OrderRecord, to: OrderStatus, patch: { channel?: string; mobileOrderNo?: string; reason?: string }): Promise<Step> {
     const nextCheckAt = new Date(Date.now() + this.channel.stepDelayMs);
     const moved = await this.orders.transition(order.id, order.status, to, { ...patch, nextCheckAt });
-    if (!moved) return "stale";
+    if (!moved) return { outcome: "stale" };
     this.logger.info("order moved", { orderId: order.id, from: order.status, to });
-    await this.scheduler.scheduleNext(moved);
-    return "moved";
+    return { outcome: "moved", order: moved };
   }
 
-  private async wait(order: OrderRecord, job: FulfilmentJob): Promise<StepOutcome> {
-    const polls = job.polls + 1;
-    const nextCheckAt = new Date(Date.now() + pollDelayMs(this.channel.stepDelayMs, job.polls));
+  private async wait(order: OrderRecord, polls: number): Promise<Step> {
+    const nextCheckAt = new Date(Date.now() + pollDelayMs(this.channel.stepDelayMs, polls));
     const rescheduled = await this.orders.reschedule(order.id, order.status, order.nextCheckAt, nextCheckAt);
-    if (!rescheduled) return "stale";
-    await this.scheduler.scheduleNext({ ...order, nextCheckAt }, polls);
-    return "waiting";
+    if (!rescheduled) return { outcome: "stale" };
+    await this.scheduler.scheduleNext({ ...order, nextCheckAt }, polls + 1);
+    return { outcome: "waiting" };
   }
 }
 

@@ -18,9 +18,29 @@ export interface CallbackAttemptInput {
   final: boolean;
 }
 
+/** Everything one callback attempt needs, read in one statement. */
+export interface CallbackDelivery {
+  order: OrderRecord;
+  operatorUid: string;
+  md5key: string;
+  /** Attempts already made in the order's current round. */
+  attemptsInRound: number;
+}
+
 /** Callback rounds and their attempts. A round is open while the order's callback_state is pending. */
 export class CallbackRepository {
   constructor(private readonly db: Database) {}
+
+  async loadDelivery(orderId: string): Promise<CallbackDelivery | null> {
+    const rows = await this.db.$queryRaw<(OrderRow & { operator_uid: string; operator_md5_key: string; attempts_in_round: bigint })[]>`
+      SELECT o.*, op.uid AS operator_uid, op.md5_key AS operator_md5_key,
+             (SELECT count(*) FROM callback_attempts a WHERE a.order_id = o.id AND a.round = o.callback_round) AS attempts_in_round
+      FROM orders o JOIN operators op ON op.id = o.operator_id
+      WHERE o.id = ${orderId}::bigint`;
+    if (rows.length === 0) return null;
+    const row = rows[0];
+    return { order: orderFromRow(row), operatorUid: row.operator_uid, md5key: row.operator_md5_key, attemptsInRound: Number(row.attempts_in_round) };
+  }
 
   /** Stores one attempt and, in the same statement, closes the round when it is acked or finally failed. */
   async recordAttempt(a: CallbackAttemptInput): Promise<void> {
@@ -47,10 +67,6 @@ export class CallbackRepository {
       WHERE id = ${orderId}::bigint AND status IN (4, 9, 10)
       RETURNING *`;
     return rows.length === 1 ? orderFromRow(rows[0]) : null;
-  }
-
-  async countAttempts(orderId: string, round: number): Promise<number> {
-    return this.db.callbackAttempt.count({ where: { orderId: BigInt(orderId), round } });
   }
 
   /** Closes a round as failed without a new attempt (its attempts were used up before a crash). */

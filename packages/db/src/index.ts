@@ -4,6 +4,6 @@ export * from "./records";
 export { OrderRepository, IllegalTransitionError, type NewOrder, type InsertOutcome, type TransitionPatch } from "./order-repository";
 export { OperatorRepository, DuplicateOperatorError, type NewOperator, type OperatorPatch } from "./operator-repository";
 export { LedgerRepository, type BalanceSnapshot, type Adjustment } from "./ledger-repository";
-export { CallbackRepository, type CallbackAttemptInput } from "./callback-repository";
+export { CallbackRepository, type CallbackAttemptInput, type CallbackDelivery } from "./callback-repository";
 export { AuditRepository, type AuditEvent } from "./audit-repository";
 export { isDatabaseUnavailable } from "./errors";
