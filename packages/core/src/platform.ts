@@ -112,6 +112,6 @@ export class Platform {
     this.callbackHttp.close();
     await this.queues.close().catch(() => undefined);
     this.redis.disconnect();
-    await this.db.$disconnect();
+    await this.db.close();
   }
 }

@@ -19,7 +19,7 @@ export class AuditRepository {
   constructor(private readonly db: Database) {}
 
   async record(event: AuditEvent): Promise<void> {
-    await this.db.auditLog.create({
+    await this.db.prisma.auditLog.create({
       data: {
         actor: event.actor,
         action: event.action,
@@ -32,6 +32,6 @@ export class AuditRepository {
   }
 
   async forTarget(targetType: string, targetId: string) {
-    return this.db.auditLog.findMany({ where: { targetType, targetId }, orderBy: { id: "asc" } });
+    return this.db.prisma.auditLog.findMany({ where: { targetType, targetId }, orderBy: { id: "asc" } });
   }
 }

@@ -55,7 +55,7 @@ export class OperatorRepository {
 
   async create(op: NewOperator): Promise<OperatorRecord> {
     try {
-      const row = await this.db.operator.create({ data: { ...op, account: { create: {} } }, include: withAccount });
+      const row = await this.db.prisma.operator.create({ data: { ...op, account: { create: {} } }, include: withAccount });
       return operatorFromRow(row);
     } catch (error) {
       if (isUniqueViolation(error)) throw new DuplicateOperatorError(op.uid);
@@ -64,23 +64,23 @@ export class OperatorRepository {
   }
 
   async findByUid(uid: string): Promise<OperatorRecord | null> {
-    const row = await this.db.operator.findUnique({ where: { uid }, include: withAccount });
+    const row = await this.db.prisma.operator.findUnique({ where: { uid }, include: withAccount });
     return row ? operatorFromRow(row) : null;
   }
 
   async findById(id: string): Promise<OperatorRecord | null> {
-    const row = await this.db.operator.findUnique({ where: { id: BigInt(id) }, include: withAccount });
+    const row = await this.db.prisma.operator.findUnique({ where: { id: BigInt(id) }, include: withAccount });
     return row ? operatorFromRow(row) : null;
   }
 
   async list(): Promise<OperatorRecord[]> {
-    const rows = await this.db.operator.findMany({ include: withAccount, orderBy: { id: "asc" } });
+    const rows = await this.db.prisma.operator.findMany({ include: withAccount, orderBy: { id: "asc" } });
     return rows.map(operatorFromRow);
   }
 
   /** Returns the operator before and after the change, or null when the uid is unknown. */
   async update(uid: string, patch: OperatorPatch): Promise<{ before: OperatorRecord; after: OperatorRecord } | null> {
-    return this.db.$transaction(async (tx) => {
+    return this.db.prisma.$transaction(async (tx) => {
       const current = await tx.$queryRaw<{ id: bigint }[]>`SELECT id FROM operators WHERE uid = ${uid} FOR UPDATE`;
       if (current.length === 0) return null;
       const beforeRow = await tx.operator.findUniqueOrThrow({ where: { uid }, include: withAccount });

@@ -1,11 +1,11 @@
 import type { OrderStatus } from "@topup/protocol";
 import { idText, type CallbackState, type OrderRecord } from "./records";
 
-/** The shape of an `orders` row as raw SQL returns it (RETURNING * / SELECT *). */
+/** The shape of an `orders` row as pg returns it (RETURNING * / SELECT *); BIGINT arrives as text. */
 export interface OrderRow {
-  id: bigint;
+  id: string;
   serial_number: string;
-  operator_id: bigint;
+  operator_id: string;
   order_no: string;
   order_type: number;
   mobile_type: number;

@@ -89,8 +89,8 @@ export function idText(value: bigint | number | string): string {
 }
 
 /** Money and counters: integers that must stay exact in a JS number. */
-export function safeNumber(value: bigint | number): number {
-  const n = typeof value === "bigint" ? Number(value) : value;
+export function safeNumber(value: bigint | number | string): number {
+  const n = typeof value === "number" ? value : Number(value);
   if (!Number.isSafeInteger(n)) throw new RangeError(`value ${value} is not a safe integer`);
   return n;
 }

@@ -29,7 +29,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  await db.$disconnect();
+  await db.close();
   await drop();
 });
 

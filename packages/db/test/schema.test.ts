@@ -6,17 +6,19 @@ import { adminQuery, databaseUrl, uniqueName } from "../../../test/support/postg
 // and read back through the generated client, field by field, on a database built only from the SQL.
 let url: string;
 let name: string;
-let db: Database;
+let database: Database;
+let db: Database["prisma"];
 
 beforeAll(async () => {
   name = uniqueName("topup_schema");
   await adminQuery(`CREATE DATABASE "${name}"`);
   url = databaseUrl(name);
   await migrate(url);
-  db = createDatabase(url, { poolMax: 2 });
+  database = createDatabase(url, { poolMax: 2 });
+  db = database.prisma;
 });
 afterAll(async () => {
-  await db.$disconnect();
+  await database.close();
   await adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
 });
 
