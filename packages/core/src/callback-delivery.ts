@@ -63,7 +63,9 @@ export class CallbackDelivery {
       final,
     });
     const outcome: DeliveryOutcome = acknowledged ? "acked" : final ? "failed" : "retry";
-    this.logger.info("callback attempt", {
+    // Failed attempts are worth an operator's attention; acknowledged ones are in callback_attempts.
+    const level = outcome === "acked" ? "debug" : "info";
+    if (this.logger.isLevelEnabled(level)) this.logger.log(level, "callback attempt", {
       orderId: order.id,
       round: job.round,
       attemptNo,

@@ -32,15 +32,24 @@ export class WorkQueues {
 
   /** Runs at job.due (epoch ms), or now if that has passed. */
   async enqueueFulfilment(job: FulfilmentJob): Promise<void> {
+    await this.fulfilment.add("advance", job, this.fulfilmentOptions(job));
+  }
+
+  /** Several at once, in one round trip to Redis. */
+  async enqueueFulfilments(jobs: readonly FulfilmentJob[]): Promise<void> {
+    await this.fulfilment.addBulk(jobs.map((job) => ({ name: "advance", data: job, opts: this.fulfilmentOptions(job) })));
+  }
+
+  private fulfilmentOptions(job: FulfilmentJob): JobsOptions {
     const delay = job.due - Date.now();
-    await this.fulfilment.add("advance", job, {
+    return {
       ...KEEP,
       jobId: fulfilmentJobId(job),
       delay: delay > 0 ? delay : undefined,
       // A crash or a database outage mid-step: try the step again (it is idempotent).
       attempts: 10,
       backoff: { type: "exponential", delay: 1_000 },
-    });
+    };
   }
 
   async enqueueCallback(job: CallbackJob): Promise<void> {
