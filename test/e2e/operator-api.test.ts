@@ -270,3 +270,11 @@ describe("balance query", () => {
     expect((await op.queryBalance(balanceQuerySign(op.uid, "wrong-key"))).text).toBe(queryFailure("签名错误"));
   });
 });
+
+describe("paths", () => {
+  it.each(["/1/api/oper/ORDER", "/1/API/oper/order", "/1/api/oper/order/", "/1/api/oper/balance/"])("treats %s as an unknown path", async (path) => {
+    const res = await op.postForm(path, order() as unknown as Record<string, string>);
+    expect(res.status).toBe(404);
+    expect(res.text).toBe(pushFailure("接口不存在"));
+  });
+});

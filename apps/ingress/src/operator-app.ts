@@ -31,6 +31,9 @@ export function createOperatorApp(api: OperatorApi, logger: Logger): express.Exp
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
+  // The contract's paths are exact: /1/api/oper/ORDER or a trailing slash is an unknown path (404).
+  app.set("case sensitive routing", true);
+  app.set("strict routing", true);
 
   const rawBody = bodyParser.raw({ type: () => true, limit: MAX_BODY_BYTES });
 
