@@ -1,1 +1,1 @@
-export { startWorker, CallbackNotAcknowledged, type WorkerService, type WorkerOptions } from "./worker";
+export { startWorker, CallbackNotAcknowledged, CLOSE_GRACE_MS, type WorkerService, type WorkerOptions } from "./worker";

@@ -1,13 +1,27 @@
 import { Worker } from "bullmq";
 import type { Logger, PlatformConfig } from "@topup/config";
 import { Platform, type PlatformOptions } from "@topup/core";
-import { createWorkerConnection, QueueName, type CallbackJob, type FulfilmentJob } from "@topup/queue";
+import { createWorkerConnection, QueueName, WORKER_LOCKING, type CallbackJob, type FulfilmentJob } from "@topup/queue";
 
 export interface WorkerOptions extends Partial<PlatformOptions> {
   fulfilmentConcurrency?: number;
   callbackConcurrency?: number;
   /** How often the reconciler looks for work Redis lost; 0 turns it off. */
   reconcileEveryMs?: number;
+  /** How long close() waits for active jobs before it stops without them (default CLOSE_GRACE_MS). */
+  closeGraceMs?: number;
+}
+
+/** A stop waits this long for active jobs: one callback attempt (10 s timeout) and its database writes fit. */
+export const CLOSE_GRACE_MS = 20_000;
+
+/** Whether `work` settled within `ms` (it goes on in the background if not). */
+function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  return Promise.race([work.then(() => true, () => true), deadline]).finally(() => clearTimeout(timer));
 }
 
 export interface WorkerService {
@@ -31,6 +45,7 @@ export async function startWorker(config: PlatformConfig, logger: Logger, option
     connection,
     prefix: config.queuePrefix,
     concurrency: options.fulfilmentConcurrency ?? 50,
+    ...WORKER_LOCKING, // a killed worker's jobs come back in 10–15 s, not 30–60 s (see WORKER_LOCKING)
   });
   const callbacks = new Worker<CallbackJob>(
     QueueName.callback,
@@ -39,7 +54,7 @@ export async function startWorker(config: PlatformConfig, logger: Logger, option
       if (outcome === "retry") throw new CallbackNotAcknowledged(`callback of order ${job.data.orderId} not acknowledged`);
       return outcome;
     },
-    { connection, prefix: config.queuePrefix, concurrency: options.callbackConcurrency ?? 50 },
+    { connection, prefix: config.queuePrefix, concurrency: options.callbackConcurrency ?? 50, ...WORKER_LOCKING },
   );
   for (const worker of [fulfilment, callbacks]) {
     worker.on("failed", (job, error) => {
@@ -67,10 +82,16 @@ export async function startWorker(config: PlatformConfig, logger: Logger, option
     reconcileNow,
     async close() {
       if (timer) clearInterval(timer);
-      await Promise.all([fulfilment.close(), callbacks.close()]);
-      await reconciling;
+      // Bounded: BullMQ's Worker.close() never resolves when it begins while the worker's Redis
+      // connection is down or still reconnecting, and the reconciler's enqueues wait for Redis too —
+      // a worker SIGTERMed during or just after a Redis outage never exited (found by test/faults).
+      // Jobs still held after the grace period come back to other workers when their locks expire,
+      // exactly as after a crash; every handler is idempotent.
+      const graceMs = options.closeGraceMs ?? CLOSE_GRACE_MS;
+      const stopped = await settlesWithin(Promise.all([fulfilment.close(), callbacks.close(), reconciling]), graceMs);
+      if (!stopped) logger.warn("active jobs not finished within the grace period; their locks will expire and hand them back", { graceMs });
       connection.disconnect();
-      await platform.close();
+      if (!(await settlesWithin(platform.close(), 5_000))) logger.warn("connections not released within 5 s");
     },
   };
 }

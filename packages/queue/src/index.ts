@@ -1,3 +1,3 @@
 export { createWorkerConnection, createProducerConnection, type Redis } from "./connection";
-export { QueueName, CALLBACK_ATTEMPTS, fulfilmentJobId, callbackJobId, type FulfilmentJob, type CallbackJob } from "./jobs";
+export { QueueName, CALLBACK_ATTEMPTS, WORKER_LOCKING, fulfilmentJobId, callbackJobId, type FulfilmentJob, type CallbackJob } from "./jobs";
 export { WorkQueues, type WorkQueuesOptions } from "./work-queues";

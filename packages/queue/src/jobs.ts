@@ -39,3 +39,18 @@ export function callbackJobId(job: CallbackJob): string {
 
 /** The document: "回调失败会连续请求 3 次，3 次后不再继续请求" — three attempts in all. */
 export const CALLBACK_ATTEMPTS = 3;
+
+/**
+ * How BullMQ workers hold their jobs. BullMQ's defaults (a 30 s lock, a stalled-job check every
+ * 30 s) left the jobs of a worker that died without closing (kill -9, OOM, a lost node) locked for
+ * 30–60 s, and the reconciler cannot help meanwhile: the job ids still exist, so re-adding them is a
+ * no-op (measured by test/faults: 40 s to recover from worker kills). Every handler is idempotent,
+ * so handing such jobs back sooner is safe. A running job's lock is renewed every lockDuration / 2
+ * (a 10 s callback attempt keeps its lock), so it only lapses when its worker is gone or frozen for
+ * about 5 s; a live worker's stalled check (every 5 s) then puts the job back to wait: a dead
+ * worker's jobs run again 10–15 s after it died. A job whose worker died more than maxStalledCount
+ * times is failed and removed; the reconciler would re-create it from the database anyway, so a few
+ * retries in place only spare it the reconciler's grace period.
+ * The lock is set by the worker that takes a job, so every worker process must use these values.
+ */
+export const WORKER_LOCKING = { lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 3 } as const;

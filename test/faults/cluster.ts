@@ -1,0 +1,109 @@
+/**
+ * One scenario's platform: its own database (cloned from a migrated template on the private
+ * PostgreSQL), its own queue prefix on the private Redis, N ingress and M worker processes, and an
+ * operator created through the admin API.
+ */
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { PlatformProcess } from "./processes";
+import type { PrivatePostgres, PrivateRedis } from "./services";
+
+export const ADMIN_TOKEN = `faults-${randomBytes(12).toString("hex")}`;
+/** Short callback backoff so that three attempts fit in a scenario (attempt n+1 starts 200 × 2^(n−1) ms after attempt n). */
+export const CALLBACK_BACKOFF_MS = 200;
+
+export interface ClusterOptions {
+  name: string;
+  ingress: number;
+  workers: number;
+  logDir: string;
+  /** First loopback port for this cluster's ingress processes (two per ingress: operator, admin). */
+  basePort: number;
+  env?: Record<string, string>;
+}
+
+export interface Operator {
+  uid: string;
+  key: string;
+  rateBp: number;
+}
+
+export class Cluster {
+  readonly database: string;
+  readonly databaseUrl: string;
+  readonly queuePrefix: string;
+  readonly ingress: PlatformProcess[] = [];
+  readonly workers: PlatformProcess[] = [];
+
+  constructor(
+    readonly pg: PrivatePostgres,
+    readonly redis: PrivateRedis,
+    readonly opts: ClusterOptions,
+  ) {
+    this.database = `faults_${opts.name.replace(/[^a-z0-9]/gi, "_").toLowerCase()}`;
+    this.databaseUrl = pg.url(this.database);
+    this.queuePrefix = `faults-${opts.name}-${randomBytes(3).toString("hex")}`;
+    const env = {
+      ADMIN_HOST: "127.0.0.1",
+      ADMIN_TOKEN,
+      DATABASE_URL: this.databaseUrl,
+      REDIS_URL: redis.url,
+      QUEUE_PREFIX: this.queuePrefix,
+      CALLBACK_ALLOWED_CIDRS: "127.0.0.1/32",
+      CALLBACK_BACKOFF_MS: String(CALLBACK_BACKOFF_MS),
+      SIMULATOR_STEP_MS: "20",
+      LOG_LEVEL: "info",
+      ...opts.env,
+    };
+    for (let i = 0; i < opts.ingress; i++) {
+      const port = opts.basePort + 2 * i;
+      const adminPort = port + 1;
+      this.ingress.push(
+        new PlatformProcess(
+          "ingress",
+          `ingress-${i + 1}`,
+          { ...env, PORT: String(port), ADMIN_PORT: String(adminPort) },
+          join(opts.logDir, `ingress-${i + 1}.log`),
+          port,
+          adminPort,
+        ),
+      );
+    }
+    for (let i = 0; i < opts.workers; i++) {
+      // Workers open no ports; PORT/ADMIN_PORT are only set so that nothing defaults to 8088/8089.
+      this.workers.push(new PlatformProcess("worker", `worker-${i + 1}`, { ...env, PORT: "0", ADMIN_PORT: "0" }, join(opts.logDir, `worker-${i + 1}.log`)));
+    }
+  }
+
+  get all(): PlatformProcess[] {
+    return [...this.ingress, ...this.workers];
+  }
+
+  ingressUrls(): string[] {
+    return this.ingress.map((p) => p.baseUrl);
+  }
+
+  async start(template: string): Promise<void> {
+    await this.pg.query("postgres", `DROP DATABASE IF EXISTS "${this.database}" WITH (FORCE)`);
+    await this.pg.query("postgres", `CREATE DATABASE "${this.database}" TEMPLATE "${template}"`);
+    await Promise.all(this.all.map((p) => p.start()));
+  }
+
+  async createOperator(rateBp = 9900): Promise<Operator> {
+    const admin = this.ingress[0];
+    const res = await fetch(`${admin.adminUrl}/admin/operators`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: `故障演练-${this.opts.name}`, rateBp }),
+    });
+    const body = (await res.json()) as { uid?: string; md5key?: string };
+    if (res.status !== 201 || !body.uid || !body.md5key) throw new Error(`operator not created: HTTP ${res.status} ${JSON.stringify(body)}`);
+    return { uid: body.uid, key: body.md5key, rateBp };
+  }
+
+  /** SIGTERM everything (bounded), SIGKILL what is left, close the logs. */
+  async stop(): Promise<void> {
+    await Promise.all(this.all.map((p) => p.stop(15_000)));
+    for (const p of this.all) p.close();
+  }
+}

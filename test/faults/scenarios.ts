@@ -1,0 +1,539 @@
+/**
+ * The six fault scenarios of issue #3. Each one runs its own platform (fresh database, own queue
+ * prefix, real ingress and worker processes), keeps a steady load of signed pushes going while it
+ * injects its fault, waits (bounded) for everything to settle, and checks the invariants.
+ */
+import http from "node:http";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { CALLBACK_BACKOFF_MS, Cluster, type Operator } from "./cluster";
+import { checkInvariants, STEADY_AFTER_MS, waitForSettled, type CheckResult } from "./invariants";
+import { LoadGenerator, phoneFor, type PushAttempt, type PushedOrder } from "./load";
+import type { PlatformProcess } from "./processes";
+import { FaultReceiver, type Behaviour } from "./receiver";
+import type { ScenarioOutcome } from "./report";
+import { portInUse, sleep, type PrivatePostgres, type PrivateRedis } from "./services";
+
+export interface SuiteContext {
+  pg: PrivatePostgres;
+  redis: PrivateRedis;
+  template: string;
+  logRoot: string;
+  basePort: number;
+}
+
+interface Spec {
+  name: string;
+  fault: string;
+  ingress: number;
+  workers: number;
+  receivers: Behaviour[];
+  ratePerSec: number;
+  /** Upper bound for the wait until every stored order settled. */
+  settleMs: number;
+  strictAttempts: boolean;
+}
+
+/** What a scenario's fault injection reports back. */
+interface Injection {
+  /** When the fault began; scenarios that set it get the steady-state check after the fault. */
+  faultStart?: number;
+  faultEnd: number;
+  faultEvents: number;
+  notes: string[];
+  violations: string[];
+  extra: Record<string, unknown>;
+}
+
+interface Env {
+  cluster: Cluster;
+  operator: Operator;
+  load: LoadGenerator;
+  receivers: FaultReceiver[];
+  ctx: SuiteContext;
+}
+
+const random = (min: number, max: number) => min + Math.random() * (max - min);
+const pick = <T>(items: T[]) => items[Math.floor(Math.random() * items.length)];
+const BUSY_BODY = '{"code":"400","count":"0","msg":"系统繁忙，请稍后重试"}';
+
+function attemptsOf(load: LoadGenerator): PushAttempt[] {
+  return load.orders.flatMap((o) => o.attempts);
+}
+
+function kinds(attempts: PushAttempt[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const a of attempts) {
+    const key = a.kind === "error" ? `error:${a.detail}` : a.kind;
+    out[key] = (out[key] ?? 0) + 1;
+  }
+  return out;
+}
+
+function latency(attempts: PushAttempt[]): Record<string, number> {
+  const ms = attempts.map((a) => a.end - a.start).sort((a, b) => a - b);
+  const q = (p: number) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))] ?? 0;
+  return { p50: q(0.5), p99: q(0.99), max: ms[ms.length - 1] ?? 0 };
+}
+
+/** A business answer (code 400 with HTTP 200) or an odd HTTP status to a valid signed push is always a bug. */
+function unexpectedAnswers(load: LoadGenerator, violations: string[]): number {
+  const odd = attemptsOf(load).filter((a) => a.kind === "rejected" || a.kind === "http");
+  for (const a of odd.slice(0, 5)) violations.push(`UNEXPECTED ANSWER: HTTP ${a.httpStatus} ${a.detail} from ${a.target}`);
+  return odd.length;
+}
+
+async function runScenario(ctx: SuiteContext, spec: Spec, index: number, inject: (env: Env) => Promise<Injection>): Promise<ScenarioOutcome> {
+  const started = Date.now();
+  const basePort = ctx.basePort + index * 20;
+  for (let p = basePort; p < basePort + 2 * spec.ingress; p++) {
+    if (await portInUse(p)) throw new Error(`port ${p} is taken; set FAULTS_BASE_PORT`);
+  }
+  const cluster = new Cluster(ctx.pg, ctx.redis, {
+    name: spec.name,
+    ingress: spec.ingress,
+    workers: spec.workers,
+    logDir: join(ctx.logRoot, spec.name),
+    basePort,
+  });
+  const receivers: FaultReceiver[] = [];
+  let load: LoadGenerator | null = null;
+  try {
+    for (const b of spec.receivers) receivers.push(await new FaultReceiver(b).start());
+    await cluster.start(ctx.template);
+    const operator = await cluster.createOperator();
+    for (const r of receivers) r.setKey(operator.key);
+    load = new LoadGenerator({
+      name: spec.name,
+      targets: () => cluster.ingressUrls(),
+      uid: operator.uid,
+      key: operator.key,
+      ratePerSec: spec.ratePerSec,
+      receivers,
+    });
+    load.start();
+    const injection = await inject({ cluster, operator, load, receivers, ctx });
+    if (injection.faultStart !== undefined) {
+      // Keep the load going long enough to see the platform back at normal speed after the fault.
+      await sleep(Math.max(0, injection.faultEnd + STEADY_AFTER_MS + 5_000 - Date.now()));
+    }
+    await load.drain(20_000);
+    const open = await waitForSettled(ctx.pg, cluster.database, spec.settleMs);
+    const live = cluster.ingress.find((p) => p.running);
+    const result: CheckResult = await checkInvariants({
+      pg: ctx.pg,
+      database: cluster.database,
+      orders: load.orders,
+      receivers,
+      faultEnd: injection.faultEnd,
+      faultStart: injection.faultStart,
+      strictAttempts: spec.strictAttempts,
+      callbackBackoffMs: CALLBACK_BACKOFF_MS,
+      balance: live ? { baseUrl: live.baseUrl, uid: operator.uid, key: operator.key } : undefined,
+    });
+    const violations = [...injection.violations, ...result.violations];
+    const odd = unexpectedAnswers(load, violations);
+    const notes = [
+      ...injection.notes,
+      `load: ${spec.ratePerSec}/s for ${((load.stoppedAt - load.startedAt) / 1000).toFixed(0)} s; push answers ${JSON.stringify(kinds(attemptsOf(load)))}`,
+      `callbacks received ${receivers.reduce((n, r) => n + r.deliveries.length, 0)}; excess over 3 per round ${result.excessDeliveries}; bad signs ${result.badSigns}`,
+    ];
+    if (result.settleAfter) {
+      notes.push(`push → terminal: before the fault ${JSON.stringify(result.settleBefore)} ms, from ${STEADY_AFTER_MS / 1000} s after it ${JSON.stringify(result.settleAfter)} ms`);
+    }
+    if (open !== 0) notes.push(`settle wait ended with ${open} order(s) still open after ${spec.settleMs / 1000} s`);
+    const failed =
+      violations.length > 0 ||
+      odd > 0 ||
+      result.lost > 0 ||
+      result.stuck > 0 ||
+      result.doubleSettlements > 0 ||
+      result.settlementErrors > 0 ||
+      result.backwards > 0 ||
+      result.twoChannels > 0 ||
+      result.missingCallbacks > 0 ||
+      result.recoveryS === null;
+    return {
+      ...result,
+      violations,
+      name: spec.name,
+      fault: spec.fault,
+      durationS: (Date.now() - started) / 1000,
+      faultEvents: injection.faultEvents,
+      notes,
+      extra: {
+        ...injection.extra,
+        pushAnswers: kinds(attemptsOf(load)),
+        pushLatencyMs: latency(attemptsOf(load)),
+        failedPushSample: attemptsOf(load)
+          .filter((a) => a.kind !== "ack")
+          .slice(0, 8)
+          .map((a) => ({ ...a, start: new Date(a.start).toISOString(), ms: a.end - a.start })),
+        queuePrefix: cluster.queuePrefix,
+        database: cluster.database,
+      },
+      passed: !failed,
+    };
+  } finally {
+    load?.stop();
+    await cluster.stop().catch(() => undefined);
+    load?.close();
+    for (const r of receivers) await r.close().catch(() => undefined);
+  }
+}
+
+/** Restarts a killed process in the background; the promise settles when it is ready again. */
+function restartLater(p: PlatformProcess, delayMs: number, restarts: Promise<unknown>[], violations: string[]): void {
+  restarts.push(
+    sleep(delayMs)
+      .then(() => p.start())
+      .catch((e: Error) => violations.push(`RESTART: ${p.name} did not come back: ${e.message}`)),
+  );
+}
+
+// 1. kill -9 of worker processes at random moments, repeatedly.
+export function workerKill(ctx: SuiteContext, index: number): Promise<ScenarioOutcome> {
+  const spec: Spec = {
+    name: "worker-kill9",
+    fault: "kill -9 of a random worker every 1.5–4 s (3 workers), restarted after 0.3–1.5 s",
+    ingress: 2,
+    workers: 3,
+    receivers: ["ok"],
+    ratePerSec: 12,
+    settleMs: 75_000,
+    strictAttempts: false,
+  };
+  return runScenario(ctx, spec, index, async ({ cluster }) => {
+    const violations: string[] = [];
+    const restarts: Promise<unknown>[] = [];
+    let kills = 0;
+    let lastKill = Date.now();
+    let firstKill = 0;
+    await sleep(3_000);
+    const until = Date.now() + 24_000;
+    while (Date.now() < until && kills < 10) {
+      await sleep(random(1_500, 4_000));
+      // Any worker may die, but one stays up so that the others' restarts are the only pause.
+      const ready = cluster.workers.filter((w) => w.ready);
+      if (ready.length < 2) continue;
+      const victim = pick(ready);
+      await victim.kill9();
+      kills++;
+      lastKill = Date.now();
+      firstKill ||= lastKill;
+      restartLater(victim, random(300, 1_500), restarts, violations);
+    }
+    await Promise.all(restarts);
+    await sleep(3_000);
+    return { faultStart: firstKill || undefined, faultEnd: lastKill, faultEvents: kills, notes: [`${kills} worker kills; recovery measured from the last kill`], violations, extra: { kills } };
+  });
+}
+
+// 2. kill -9 of ingress processes mid-request.
+export function ingressKill(ctx: SuiteContext, index: number): Promise<ScenarioOutcome> {
+  const spec: Spec = {
+    name: "ingress-kill9",
+    fault: "kill -9 of a random ingress every 1.5–3.5 s (3 ingress) under load, restarted after 1 s",
+    ingress: 3,
+    workers: 2,
+    receivers: ["ok"],
+    ratePerSec: 15,
+    settleMs: 60_000,
+    strictAttempts: false,
+  };
+  return runScenario(ctx, spec, index, async ({ cluster, load }) => {
+    const violations: string[] = [];
+    const restarts: Promise<unknown>[] = [];
+    let kills = 0;
+    let lastKill = Date.now();
+    let firstKill = 0;
+    await sleep(3_000);
+    const until = Date.now() + 20_000;
+    while (Date.now() < until && kills < 10) {
+      await sleep(random(1_500, 3_500));
+      // One ingress down at a time: the load balancer (the load generator) still has somewhere to go.
+      if (!cluster.ingress.every((p) => p.ready)) continue;
+      const victim = pick(cluster.ingress);
+      await victim.kill9();
+      kills++;
+      lastKill = Date.now();
+      firstKill ||= lastKill;
+      restartLater(victim, 1_000, restarts, violations);
+    }
+    await Promise.all(restarts);
+    await sleep(3_000);
+    const cut = attemptsOf(load).filter((a) => a.kind === "error").length;
+    const retriedToAck = load.orders.filter((o) => o.acked && o.attempts.length > 1).length;
+    return {
+      faultStart: firstKill || undefined,
+      faultEnd: lastKill,
+      faultEvents: kills,
+      notes: [`${kills} ingress kills; ${cut} push attempts cut off (client saw an error); ${retriedToAck} orders acknowledged on a retry`],
+      violations,
+      extra: { kills, cutAttempts: cut, retriedToAck },
+    };
+  });
+}
+
+// 3. Redis restarted empty.
+export function redisRestart(ctx: SuiteContext, index: number): Promise<ScenarioOutcome> {
+  const spec: Spec = {
+    name: "redis-restart",
+    fault: "Redis killed (SIGKILL, no persistence) for 6 s and restarted empty; a worker SIGTERMed meanwhile",
+    ingress: 2,
+    workers: 2,
+    receivers: ["ok"],
+    ratePerSec: 12,
+    settleMs: 60_000,
+    strictAttempts: false,
+  };
+  return runScenario(ctx, spec, index, async ({ cluster, load }) => {
+    const violations: string[] = [];
+    await sleep(6_000);
+    await ctx.redis.kill();
+    const downAt = Date.now();
+    await sleep(1_000);
+    // A worker stopped while Redis is unreachable must still exit (bounded by its grace period).
+    const stopping = cluster.workers[1];
+    const sigtermAt = Date.now();
+    const exited = stopping.terminate(30_000);
+    await sleep(5_000);
+    const upAt = Date.now();
+    await ctx.redis.start();
+    const exit = await exited;
+    const exitMs = exit ? exit.at - sigtermAt : null;
+    if (exit === null) {
+      violations.push(`NO EXIT: ${stopping.name} SIGTERMed while Redis was down still running after 30 s`);
+      await stopping.kill9();
+    }
+    await stopping.start();
+    await sleep(8_000);
+    const duringOutage = attemptsOf(load).filter((a) => a.start >= downAt && a.end <= upAt);
+    const notAccepted = duringOutage.filter((a) => a.kind !== "ack");
+    for (const a of notAccepted.slice(0, 5)) violations.push(`NOT ACCEPTED WITHOUT REDIS: ${a.kind} ${a.httpStatus ?? ""} ${a.detail}`);
+    return {
+      faultStart: downAt,
+      faultEnd: upAt,
+      faultEvents: 1,
+      notes: [
+        `while Redis was down: ${duringOutage.length} pushes, ${duringOutage.length - notAccepted.length} acknowledged`,
+        `${stopping.name} SIGTERMed while Redis was down: exited ${exitMs === null ? "NOT within 30 s" : `${exitMs} ms`} later (code ${exit?.code ?? "-"}), restarted`,
+      ],
+      violations,
+      extra: { pushesWhileDown: duringOutage.length, ackedWhileDown: duringOutage.length - notAccepted.length, sigtermWhileDownExitMs: exitMs },
+    };
+  });
+}
+
+// 4. PostgreSQL restarted (crash: pg_ctl stop -m immediate).
+export function postgresRestart(ctx: SuiteContext, index: number): Promise<ScenarioOutcome> {
+  const spec: Spec = {
+    name: "postgres-restart",
+    fault: "PostgreSQL stopped with -m immediate for 8 s, then started; no platform process restarted",
+    ingress: 2,
+    workers: 2,
+    receivers: ["ok"],
+    ratePerSec: 12,
+    settleMs: 60_000,
+    strictAttempts: false,
+  };
+  return runScenario(ctx, spec, index, async ({ cluster, load }) => {
+    const violations: string[] = [];
+    const pids = cluster.all.map((p) => p.pid);
+    await sleep(6_000);
+    await ctx.pg.stopImmediate();
+    const downAt = Date.now();
+    await sleep(8_000);
+    const upAt = Date.now();
+    await ctx.pg.start();
+    const startedAt = Date.now();
+    await sleep(10_000);
+    const during = attemptsOf(load).filter((a) => a.start >= downAt && a.end <= upAt);
+    const wrong = during.filter((a) => !(a.kind === "busy" && a.detail === BUSY_BODY));
+    for (const a of wrong.slice(0, 5)) violations.push(`WHILE DATABASE DOWN: ${a.kind} HTTP ${a.httpStatus} ${a.detail} (expected HTTP 503 ${BUSY_BODY})`);
+    const acksDown = during.filter((a) => a.kind === "ack").length;
+    const firstAck: Record<string, number | null> = {};
+    for (const p of cluster.ingress) {
+      const ack = attemptsOf(load)
+        .filter((a) => a.target === p.baseUrl && a.kind === "ack" && a.start >= startedAt)
+        .sort((a, b) => a.end - b.end)[0];
+      firstAck[p.name] = ack ? Math.round((ack.end - startedAt) / 100) / 10 : null;
+      if (!ack) violations.push(`NO RECOVERY: ${p.name} acknowledged nothing within 10 s of the database being back`);
+    }
+    cluster.all.forEach((p, i) => {
+      if (p.pid !== pids[i] || p.starts !== 1) violations.push(`RESTARTED: ${p.name} (pid ${pids[i]} → ${p.pid}, exit ${JSON.stringify(p.lastExit)})`);
+    });
+    return {
+      faultStart: downAt,
+      faultEnd: startedAt,
+      faultEvents: 1,
+      notes: [
+        `while down: ${during.length} pushes answered, ${during.length - wrong.length} with HTTP 503 系统繁忙，请稍后重试, ${acksDown} code "200"`,
+        `first code "200" after the database was back (s): ${JSON.stringify(firstAck)}; every process kept its pid`,
+      ],
+      violations,
+      extra: { answeredWhileDown: during.length, busyWhileDown: during.length - wrong.length, acksWhileDown: acksDown, firstAckAfterRestartS: firstAck },
+    };
+  });
+}
+
+// 5. Misbehaving callback receivers.
+export function badReceivers(ctx: SuiteContext, index: number): Promise<ScenarioOutcome> {
+  const spec: Spec = {
+    name: "callback-receivers",
+    fault: "notify_urls that answer ok, slowly (2.5 s), too slowly (11 s), hang, reset, answer garbage, or reset once",
+    ingress: 1,
+    workers: 2,
+    receivers: ["ok", "slow", "too-slow", "hang", "reset", "garbage", "flaky"],
+    ratePerSec: 10,
+    settleMs: 75_000,
+    strictAttempts: true,
+  };
+  return runScenario(ctx, spec, index, async ({ load }) => {
+    await sleep(12_000);
+    load.stop();
+    return { faultEnd: Date.now(), faultEvents: 0, notes: ["recovery here: from the end of the load until every callback round closed"], violations: [], extra: {} };
+  });
+}
+
+/**
+ * Sends a push whose body is cut in two, SIGTERMs the ingress between the halves, then completes it.
+ * Meanwhile a client keeps one kept-alive connection to that ingress busy with back-to-back pushes
+ * (as a load balancer's pooled connection does): a graceful stop must not keep serving it forever.
+ */
+async function inFlightPush(
+  target: PlatformProcess,
+  load: LoadGenerator,
+  receiver: FaultReceiver,
+  label: string,
+): Promise<{ order: PushedOrder; answer: string; refusedWhileStopping: boolean; exitMs: number | null; servedAfterStop: number }> {
+  const keptAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  let busy = true;
+  const busyOrders: PushedOrder[] = [];
+  const busyLoop = (async () => {
+    for (let n = 0; busy && n < 5_000; n++) {
+      const pushed = await load.pushSingle(target.baseUrl, keptAlive);
+      busyOrders.push(pushed);
+      if (!pushed.acked) break; // connection closed: a real client would now go to another ingress
+    }
+  })();
+  await sleep(300);
+  const order: PushedOrder = {
+    i: -1,
+    orderNo: `${label}-${Date.now().toString(36)}`,
+    phone: phoneFor(0),
+    face: 1000,
+    receiver,
+    attempts: [],
+    acked: false,
+    ackAt: null,
+  };
+  load.orders.push(order);
+  const body = load.formFor(order);
+  const half = Math.floor(body.length / 2);
+  const socket = connect({ host: "127.0.0.1", port: target.port as number });
+  let answer = "";
+  const ended = new Promise<void>((resolve) => {
+    socket.on("data", (d) => (answer += d.toString("utf8")));
+    socket.on("close", () => resolve());
+    socket.on("error", () => resolve());
+  });
+  await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+  const start = Date.now();
+  socket.write(
+    `POST /1/api/oper/order HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body.slice(0, half)}`,
+  );
+  await sleep(300);
+  const sigtermAt = Date.now();
+  const exited = target.terminate(25_000);
+  await sleep(700);
+  const refusedWhileStopping = !(await portInUse(target.port as number));
+  socket.write(body.slice(half));
+  await Promise.race([ended, sleep(15_000)]);
+  socket.destroy();
+  const exit = await exited;
+  busy = false;
+  await busyLoop;
+  keptAlive.destroy();
+  const servedAfterStop = busyOrders.filter((o) => o.acked && o.attempts[0].start > sigtermAt).length;
+  const ok = /\r\n\r\n\{"code":"200","count":"1","msg":"Success"\}$/.test(answer);
+  order.attempts.push({ start, end: Date.now(), target: target.baseUrl, kind: ok ? "ack" : "error", httpStatus: null, detail: answer.split("\r\n")[0] ?? "" });
+  if (ok) {
+    order.acked = true;
+    order.ackAt = Date.now();
+  }
+  return { order, answer, refusedWhileStopping, exitMs: exit ? exit.at - sigtermAt : null, servedAfterStop };
+}
+
+// 6. SIGTERM: graceful stops of ingress and worker processes under load.
+export function sigterm(ctx: SuiteContext, index: number): Promise<ScenarioOutcome> {
+  const spec: Spec = {
+    name: "sigterm",
+    fault: "SIGTERM of an ingress with a request in flight, and of a worker with callbacks in flight (each twice), restarted",
+    ingress: 2,
+    workers: 2,
+    receivers: ["ok", "slow"],
+    ratePerSec: 12,
+    settleMs: 60_000,
+    strictAttempts: true,
+  };
+  return runScenario(ctx, spec, index, async ({ cluster, load, receivers }) => {
+    const violations: string[] = [];
+    const notes: string[] = [];
+    const extra: Record<string, unknown> = {};
+    let events = 0;
+    await sleep(4_000);
+    const faultStart = Date.now();
+    for (let round = 0; round < 2; round++) {
+      const ingress = cluster.ingress[round];
+      const r = await inFlightPush(ingress, load, receivers[0], `sigterm-inflight-${round + 1}`);
+      events++;
+      notes.push(
+        `${ingress.name}: in-flight push answered ${r.order.acked ? 'code "200"' : JSON.stringify(r.answer.slice(0, 80))}; ` +
+          `new connections refused while stopping: ${r.refusedWhileStopping}; pushes served on a busy kept-alive connection after SIGTERM: ${r.servedAfterStop}; ` +
+          `exited ${r.exitMs === null ? "NOT within 25 s" : `${r.exitMs} ms`} after SIGTERM`,
+      );
+      extra[`${ingress.name}.servedAfterStop`] = r.servedAfterStop;
+      extra[`${ingress.name}.exitMs`] = r.exitMs;
+      if (!r.order.acked) violations.push(`IN-FLIGHT: ${ingress.name} did not finish the in-flight push: ${JSON.stringify(r.answer.slice(0, 200))}`);
+      if (!r.refusedWhileStopping) violations.push(`STILL ACCEPTING: ${ingress.name} accepted new connections after SIGTERM`);
+      if (r.exitMs === null) {
+        violations.push(`NO EXIT: ${ingress.name} still running 25 s after SIGTERM (kept-alive connections)`);
+        await ingress.kill9();
+      } else if (ingress.lastExit?.code !== 0) {
+        violations.push(`UNCLEAN EXIT: ${ingress.name} ${JSON.stringify(ingress.lastExit)}`);
+      }
+      await ingress.start();
+
+      await sleep(2_000);
+      const worker = cluster.workers[round];
+      const sentAt = Date.now();
+      const exit = await worker.terminate(25_000);
+      events++;
+      const exitMs = exit ? exit.at - sentAt : null;
+      extra[`${worker.name}.exitMs`] = exitMs;
+      notes.push(`${worker.name}: exited ${exitMs === null ? "NOT within 25 s" : `${exitMs} ms`} after SIGTERM (code ${exit?.code ?? "-"})`);
+      if (exit === null) {
+        violations.push(`NO EXIT: ${worker.name} still running 25 s after SIGTERM`);
+        await worker.kill9();
+      } else if (exit.code !== 0) {
+        violations.push(`UNCLEAN EXIT: ${worker.name} ${JSON.stringify(exit)}`);
+      }
+      await worker.start();
+      await sleep(2_000);
+    }
+    const faultEnd = Date.now();
+    await sleep(3_000);
+    return { faultStart, faultEnd, faultEvents: events, notes, violations, extra };
+  });
+}
+
+export const SCENARIOS: { name: string; run: (ctx: SuiteContext, index: number) => Promise<ScenarioOutcome> }[] = [
+  { name: "worker-kill9", run: workerKill },
+  { name: "ingress-kill9", run: ingressKill },
+  { name: "redis-restart", run: redisRestart },
+  { name: "postgres-restart", run: postgresRestart },
+  { name: "callback-receivers", run: badReceivers },
+  { name: "sigterm", run: sigterm },
+];
