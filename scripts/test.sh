@@ -9,7 +9,7 @@ bash scripts/ensure-deps.sh || exit 1
 bash scripts/services.sh || exit 1
 
 typecheck_failed=0
-if npx tsc --noEmit -p tsconfig.json; then
+if npm run --silent typecheck; then
   echo "typecheck: ok"
 else
   echo "typecheck: FAILED"
