@@ -45,8 +45,13 @@ export class FulfilmentScheduler {
 
 export type StepOutcome = "moved" | "waiting" | "stale";
 
-/** One step's result: the order as the step left it when it moved. */
-type Step = { outcome: "moved"; order: OrderRecord } | { outcome: "waiting" | "stale" };
+/** A status change decided from the channel's answer, not yet committed. */
+interface PlannedMove {
+  to: OrderStatus;
+  reason: string;
+  channel?: string;
+  mobileOrderNo?: string;
+}
 
 /** Unchanged channel answers are asked again with a growing delay (1 s, 2 s, 4 s … at most 60 s). */
 export function pollDelayMs(stepDelayMs: number, polls: number): number {
@@ -58,11 +63,17 @@ const MAX_STEPS_PER_JOB = 8;
 
 /**
  * Drives an order through the state machine. A job names the status and the planned time it was
- * made for; if the order has moved on (a replayed or duplicate job), it does nothing. Each change is
- * one conditional transition, so two runs of the same step cannot move an order twice, and an order
- * is with at most one channel (the one recorded on it). When the channel wants no delay between
- * steps, the job takes the next step itself (each still its own transition with its own history
- * row) rather than paying a queue round trip and a re-read per step.
+ * made for; if the order has moved on (a replayed or duplicate job), it does nothing. Every change
+ * is a conditional transition (`WHERE status = from`), so two runs of the same job cannot move an
+ * order twice, and an order is with at most one channel (the one recorded on it).
+ *
+ * A new order's first move (5 → 6, "placing with <channel>") is committed before the channel is
+ * asked, so that a placement is never made without the record of it; that update also returns the
+ * order, so the job reads nothing first. When the channel wants no delay between steps, the job
+ * keeps asking it, and the moves its answers lead to are committed together as one transition path
+ * (one statement, a history row per step) rather than one statement and one queue round trip each.
+ * Asking the channel again after a crash before that commit is safe: placing is idempotent by serial
+ * and queries have no effect.
  */
 export class Fulfilment {
   constructor(
@@ -73,52 +84,71 @@ export class Fulfilment {
   ) {}
 
   async advance(job: FulfilmentJob): Promise<StepOutcome> {
-    let order = await this.orders.findById(job.orderId);
-    if (!order || order.status !== job.status || order.nextCheckAt?.getTime() !== job.due) return "stale";
-    let polls = job.polls;
-    for (let steps = 1; ; steps++) {
-      const step = await this.step(order, polls);
-      if (step.outcome !== "moved") return step.outcome;
-      order = step.order;
-      polls = 0;
-      if (isTerminal(order.status) || this.channel.stepDelayMs > 0 || steps >= MAX_STEPS_PER_JOB) {
-        await this.scheduler.scheduleNext(order);
-        return "moved";
-      }
+    let order: OrderRecord | null;
+    let moves = 0;
+    if (job.status === OrderStatus.Created) {
+      order = await this.commit(job.orderId, OrderStatus.Created, [this.placing()], this.nextStepAt());
+      if (!order) return "stale";
+      moves = 1;
+    } else {
+      order = await this.orders.findById(job.orderId);
+      if (!order || order.status !== job.status || order.nextCheckAt?.getTime() !== job.due) return "stale";
     }
+    const planned: PlannedMove[] = [];
+    let view = order; // the order as the planned moves leave it
+    while (!isTerminal(view.status) && moves < MAX_STEPS_PER_JOB && (moves === 0 || this.channel.stepDelayMs === 0)) {
+      const next = await this.decide(view);
+      if (next === "ask-again") return this.askAgain(order, planned, moves > 0 ? 0 : job.polls);
+      if (next === null) break;
+      planned.push(next);
+      moves++;
+      view = { ...view, status: next.to, mobileOrderNo: next.mobileOrderNo ?? view.mobileOrderNo };
+    }
+    if (moves === 0) return "stale";
+    if (planned.length > 0) {
+      order = await this.commit(order.id, order.status, planned, this.nextStepAt());
+      if (!order) return "stale";
+    }
+    await this.scheduler.scheduleNext(order);
+    return "moved";
   }
 
-  private step(order: OrderRecord, polls: number): Promise<Step> {
+  private placing(): PlannedMove {
+    return { to: OrderStatus.Placing, channel: this.channel.code, reason: `placing with ${this.channel.code}` };
+  }
+
+  /** The move the channel's answer leads to, "ask-again" when nothing changed yet, null when this status is not fulfilment's to move. */
+  private async decide(order: OrderRecord): Promise<PlannedMove | "ask-again" | null> {
     switch (order.status) {
       case OrderStatus.Created:
-        return this.move(order, OrderStatus.Placing, { channel: this.channel.code, reason: `placing with ${this.channel.code}` });
+        return this.placing();
       case OrderStatus.Placing:
-        return this.place(order, polls);
+        return this.place(order);
       case OrderStatus.Unpaid:
       case OrderStatus.Paying:
-        return this.poll(order, polls);
+        return this.poll(order);
       case OrderStatus.TimedOut:
-        return this.move(order, OrderStatus.Returned, { reason: "returned to operator: not paid in time" });
+        return { to: OrderStatus.Returned, reason: "returned to operator: not paid in time" };
       default:
-        return Promise.resolve({ outcome: "stale" });
+        return null;
     }
   }
 
-  private async place(order: OrderRecord, polls: number): Promise<Step> {
+  private async place(order: OrderRecord): Promise<PlannedMove | "ask-again"> {
     const result = await this.channel.place(channelOrder(order));
     switch (result.outcome) {
       case "placed":
-        return this.move(order, OrderStatus.Unpaid, { mobileOrderNo: result.channelOrderNo, reason: "placed" });
+        return { to: OrderStatus.Unpaid, mobileOrderNo: result.channelOrderNo, reason: "placed" };
       case "refused":
-        return this.move(order, OrderStatus.Failed, { reason: `refused by ${this.channel.code}: ${result.reason}` });
+        return { to: OrderStatus.Failed, reason: `refused by ${this.channel.code}: ${result.reason}` };
       case "unknown":
         // Never fail over or give up on an unknown outcome: placing again is safe (idempotent by serial).
         this.logger.warn("channel answer unknown; asking again", { orderId: order.id, detail: result.detail });
-        return this.wait(order, polls);
+        return "ask-again";
     }
   }
 
-  private async poll(order: OrderRecord, polls: number): Promise<Step> {
+  private async poll(order: OrderRecord): Promise<PlannedMove | "ask-again"> {
     const lastSeen = order.status === OrderStatus.Unpaid ? "unpaid" : "paying";
     const status = await this.channel.query(channelOrder(order), lastSeen);
     const next = nextStatus(order.status, status);
@@ -126,29 +156,45 @@ export class Fulfilment {
       if (status.state !== "unpaid" && status.state !== "paying") {
         this.logger.warn("channel status not actionable; asking again", { orderId: order.id, state: status.state });
       }
-      return this.wait(order, polls);
+      return "ask-again";
     }
     const mobileOrderNo = "channelOrderNo" in status && !order.mobileOrderNo ? status.channelOrderNo : undefined;
     const reason = status.state === "failed" ? `failed at ${this.channel.code}: ${status.reason}` : status.state;
-    return this.move(order, next, { mobileOrderNo, reason });
+    return { to: next, mobileOrderNo, reason };
   }
 
-  private async move(order: OrderRecord, to: OrderStatus, patch: { channel?: string; mobileOrderNo?: string; reason?: string }): Promise<Step> {
-    const nextCheckAt = new Date(Date.now() + this.channel.stepDelayMs);
-    const moved = await this.orders.transition(order.id, order.status, to, { ...patch, nextCheckAt });
-    if (!moved) return { outcome: "stale" };
+  private nextStepAt(): Date {
+    return new Date(Date.now() + this.channel.stepDelayMs);
+  }
+
+  /** Commits planned moves from `from` as one conditional transition path; null when the order is no longer at `from`. */
+  private async commit(orderId: string, from: OrderStatus, moves: readonly PlannedMove[], nextCheckAt: Date): Promise<OrderRecord | null> {
+    const channel = moves.findLast((m) => m.channel !== undefined)?.channel;
+    const mobileOrderNo = moves.findLast((m) => m.mobileOrderNo !== undefined)?.mobileOrderNo;
+    const moved = await this.orders.transitionPath(orderId, from, moves, { channel, mobileOrderNo, nextCheckAt });
     // Every transition is in order_transitions already; the log line is for debugging only, and is
     // not even built unless debug is on (winston would format it before dropping it).
-    if (this.logger.isDebugEnabled()) this.logger.debug("order moved", { orderId: order.id, from: order.status, to });
-    return { outcome: "moved", order: moved };
+    if (moved && this.logger.isDebugEnabled()) this.logger.debug("order moved", { orderId, from, to: moves.map((m) => m.to) });
+    return moved;
   }
 
-  private async wait(order: OrderRecord, polls: number): Promise<Step> {
+  /**
+   * The channel had nothing new: the next look is a poll delay away. Moves learned before that
+   * answer are committed with it; otherwise only the plan changes, and only if it is still the one
+   * this job was made for.
+   */
+  private async askAgain(order: OrderRecord, planned: readonly PlannedMove[], polls: number): Promise<StepOutcome> {
     const nextCheckAt = new Date(Date.now() + pollDelayMs(this.channel.stepDelayMs, polls));
+    if (planned.length > 0) {
+      const moved = await this.commit(order.id, order.status, planned, nextCheckAt);
+      if (!moved) return "stale";
+      await this.scheduler.scheduleNext(moved, polls + 1);
+      return "waiting";
+    }
     const rescheduled = await this.orders.reschedule(order.id, order.status, order.nextCheckAt, nextCheckAt);
-    if (!rescheduled) return { outcome: "stale" };
+    if (!rescheduled) return "stale";
     await this.scheduler.scheduleNext({ ...order, nextCheckAt }, polls + 1);
-    return { outcome: "waiting" };
+    return "waiting";
   }
 }
 

@@ -69,6 +69,33 @@ it("finds the stored order again for a repeated (operator, order_no) instead of 
   expect(again.order).toEqual(first);
 });
 
+it("stores orders arriving together as one batch: repeats within it resolve to the one stored row, a bad row fails alone", async () => {
+  const base = { operatorId: operator.id, orderType: 1, mobileType: 1, phoneNumber: "13812345678", faceValue: 1000,
+    settlementRateBp: operator.rateBp, notifyUrl: "http://127.0.0.1/cb", clientIp: "127.0.0.1" };
+  const tag = `B${seq++}`;
+  const query = jest.spyOn(db, "query");
+  const settled = await Promise.allSettled([
+    orders.insert({ ...base, orderNo: `${tag}-1` }),
+    orders.insert({ ...base, orderNo: `${tag}-2` }),
+    orders.insert({ ...base, orderNo: `${tag}-1` }),
+    orders.insert({ ...base, orderNo: "x".repeat(65) }), // longer than the column: a data error of this row only
+    orders.insert({ ...base, orderNo: `${tag}-3`, phoneNumber: "13900000003" }),
+  ]);
+  const inserts = query.mock.calls.filter(([name]) => name === "order_insert").map(([, , values]) => (values[1] as string[]).length);
+  query.mockRestore();
+  expect(inserts).toEqual([5, 1, 1, 1, 1, 1]); // the batch, then each order on its own after the data error
+  expect(settled.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "fulfilled", "rejected", "fulfilled"]);
+  const [first, second, repeat, , third] = settled.map((r) => (r.status === "fulfilled" ? r.value : null));
+  expect(first).toMatchObject({ created: true });
+  expect(repeat).toMatchObject({ created: false });
+  expect(repeat!.order).toEqual(first!.order);
+  expect(second!.created && third!.created).toBe(true);
+  expect(third!.order.phoneNumber).toBe("13900000003");
+  const ids = [first!.order.id, second!.order.id, third!.order.id];
+  expect(new Set(ids).size).toBe(3);
+  for (const id of ids) expect((await orders.history(id)).map((h) => h.toStatus)).toEqual([5]);
+});
+
 it("refuses transitions the state machine does not allow, before touching the database", async () => {
   const order = await newOrder();
   await expect(orders.transition(order.id, OrderStatus.Created, OrderStatus.Succeeded)).rejects.toBeInstanceOf(IllegalTransitionError);
@@ -94,6 +121,36 @@ it("lets exactly one of many concurrent settlements through, posting one 订单�
   expect(entries).toHaveLength(1);
   expect(entries[0]).toMatchObject({ kind: "order_income", record: "订单收款", payMoney: 1200, income: 1188, expenditure: 0 });
   expect((await orders.history(order.id)).map((h) => h.toStatus)).toEqual([5, 6, 0, 2, 4]);
+});
+
+it("takes a whole path in one statement: one history row per step in order, one settlement, and only from where it was", async () => {
+  const order = await newOrder(1500);
+  await walk(order.id, [5, 6]);
+  const steps = [
+    { to: OrderStatus.Unpaid, reason: "placed" },
+    { to: OrderStatus.Paying, reason: "paying" },
+    { to: OrderStatus.Succeeded, reason: "succeeded" },
+  ];
+  const replays = await Promise.all(
+    Array.from({ length: 8 }, () => orders.transitionPath(order.id, OrderStatus.Placing, steps, { mobileOrderNo: "M-1", nextCheckAt: new Date() })),
+  );
+  expect(replays.filter((r) => r !== null)).toHaveLength(1);
+  expect(replays.find((r) => r !== null)).toMatchObject({ status: 4, mobileOrderNo: "M-1", callbackState: "pending", nextCheckAt: null });
+  const history = await orders.history(order.id);
+  expect(history.map((h) => [h.fromStatus, h.toStatus, h.reason])).toEqual([
+    [null, 5, "accepted"], [5, 6, null], [6, 0, "placed"], [0, 2, "paying"], [2, 4, "succeeded"],
+  ]);
+  const entries = (await ledger.entries(operator.accountId, 1000)).filter((e) => e.orderId === order.id);
+  expect(entries).toHaveLength(1);
+  expect(entries[0]).toMatchObject({ record: "订单收款", payMoney: 1500, income: 1485 });
+});
+
+it("refuses a path with any step the state machine does not allow, and an empty one, before touching the database", async () => {
+  const order = await newOrder();
+  await walk(order.id, [5, 6]);
+  await expect(orders.transitionPath(order.id, OrderStatus.Placing, [{ to: OrderStatus.Unpaid }, { to: OrderStatus.Succeeded }])).rejects.toBeInstanceOf(IllegalTransitionError);
+  await expect(orders.transitionPath(order.id, OrderStatus.Placing, [])).rejects.toThrow();
+  expect((await orders.findById(order.id))!.status).toBe(OrderStatus.Placing);
 });
 
 it("keeps the balance equal to Σincome − Σexpenditure and to the latest entry's balance under concurrent postings", async () => {
