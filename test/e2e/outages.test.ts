@@ -1,6 +1,8 @@
 import { Client } from "pg";
 import { startIngress } from "../../apps/ingress/src";
 import { startWorker } from "../../apps/worker/src";
+import { Queue } from "bullmq";
+import { createWorkerConnection, fulfilmentJobId, QueueName } from "../../packages/queue/src";
 import { OperatorClient } from "../support/operator-client";
 import { eventually, startStack, testLogger, type Stack } from "../support/stack";
 import { databaseUrl } from "../support/postgres";
@@ -70,6 +72,38 @@ it("accepts and stores orders while Redis is unreachable; the reconciler enqueue
       await worker.close();
     }
   } finally {
+    await db.end();
+  }
+});
+
+it("enqueues a stored but never enqueued order again when the operator repeats the push", async () => {
+  const op = await stack.createOperator();
+  const noRedis = await startIngress({ ...stack.config, port: 0, adminPort: 0, redisUrl: "redis://127.0.0.1:1" }, testLogger(), { poolMax: 2 });
+  const orderNo = `REPLAY${Date.now()}`;
+  const fields = { order_no: orderNo, notify_url: stack.receiver.url };
+  try {
+    const client = new OperatorClient(`http://127.0.0.1:${noRedis.operatorPort}`, op.uid, op.key);
+    expect((await client.pushOrder(client.push(fields))).text).toBe('{"code":"200","count":"1","msg":"Success"}');
+  } finally {
+    await noRedis.close();
+  }
+  const db = new Client({ connectionString: stack.config.databaseUrl });
+  await db.connect();
+  const redis = createWorkerConnection(stack.config.redisUrl);
+  const queue = new Queue(QueueName.fulfilment, { connection: redis, prefix: stack.config.queuePrefix });
+  try {
+    const { rows } = await db.query("SELECT id::text AS id, status, next_check_at FROM orders WHERE order_no = $1", [orderNo]);
+    expect(rows).toHaveLength(1);
+    const jobId = fulfilmentJobId({ orderId: rows[0].id, status: 5, due: rows[0].next_check_at.getTime(), polls: 0 });
+    expect(await queue.getJob(jobId)).toBeUndefined(); // stored, but Redis never heard of it
+    const replay = await op.pushOrder(op.push(fields)); // through the stack's own ingress, Redis up
+    expect(replay.text).toBe('{"code":"200","count":"1","msg":"Success"}');
+    const job = await eventually(async () => (await queue.getJob(jobId)) ?? undefined);
+    expect(job.data).toMatchObject({ orderId: rows[0].id, status: 5 });
+    expect((await db.query("SELECT count(*)::int AS n FROM orders WHERE order_no = $1", [orderNo])).rows[0].n).toBe(1);
+  } finally {
+    await queue.close();
+    redis.disconnect();
     await db.end();
   }
 });

@@ -10,6 +10,7 @@ import {
   orderPushSuccess,
   orderQueryData,
   orderQuerySign,
+  OrderStatus,
   parseRequestBody,
   queryFailure,
   querySuccess,
@@ -189,6 +190,11 @@ export class OperatorApi {
     });
     if (!created) {
       if (!sameOrder(order, push)) throw new Rejection(Msg.duplicateOrderNo);
+      // An operator repeats a push when it did not get our answer — perhaps because the process
+      // that stored the order died before enqueueing it, or Redis was down. If the order has not
+      // started, enqueue it again now instead of leaving it to the reconciler's grace period; the
+      // job id makes this a no-op when the job is still there.
+      if (order.status === OrderStatus.Created) this.deps.scheduler.scheduleNew(order);
       return ok(orderPushSuccess());
     }
     // Committed: from here on the order exists whatever happens to Redis. A failed enqueue is
