@@ -20,6 +20,20 @@ const GLOBAL_UNICAST_V6: [ipaddr.IPv6, number] = [ipaddr.IPv6.parse("2000::"), 3
  */
 export function parseIp(text: string): ParsedIp | null {
   if (typeof text !== "string") return null;
+  // Every request parses the same few addresses several times (peer, whitelist, notify_url host),
+  // and ipaddr.js's IPv6 parser is costly; the parsed objects are never mutated, so they are shared.
+  const cached = parsedIps.get(text);
+  if (cached !== undefined) return cached;
+  const parsed = parseIpText(text);
+  if (parsedIps.size >= PARSED_IP_CACHE_SIZE) parsedIps.clear(); // bounded: callers' text is untrusted
+  parsedIps.set(text, parsed);
+  return parsed;
+}
+
+const PARSED_IP_CACHE_SIZE = 4096;
+const parsedIps = new Map<string, ParsedIp | null>();
+
+function parseIpText(text: string): ParsedIp | null {
   let s = text.trim();
   if (s.length === 0 || s.length > 100) return null;
   if (isIPv4(s)) return ipaddr.IPv4.parse(s);

@@ -35,10 +35,13 @@ function stripBom(body: Uint8Array): Uint8Array {
   return body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? body.subarray(3) : body;
 }
 
+/** One decoder for the process: decode() without `stream` keeps no state between calls, and making a TextDecoder costs more than decoding a field. */
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
 /** Strict UTF-8: invalid sequences are refused, not replaced; a BOM is not stripped here. */
 function decodeUtf8(bytes: Uint8Array): string | null {
   try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+    return STRICT_UTF8.decode(bytes);
   } catch {
     return null;
   }

@@ -204,3 +204,12 @@ describe("JSON bodies", () => {
     expect(f.get("uid")).toEqual(str("1"));
   });
 });
+
+describe("one strict decoder for every body", () => {
+  it("reads the next body correctly after one it refused half-way through a character", () => {
+    expect(parseRequestBody(FORM, Buffer.from([0x61, 0x3d, 0xe4, 0xbd]))).toEqual(UNSUPPORTED); // a=<first 2 bytes of 你>
+    expect(parseRequestBody(FORM, Buffer.from("a=%E4%BD%A0&b=x"))).toEqual({ ok: true, fields: new Map([["a", str("你")], ["b", str("x")]]) });
+    expect(parseRequestBody(FORM, Buffer.from("a=%E4%BD"))).toEqual(UNSUPPORTED);
+    expect(parseRequestBody(JSON_TYPE, Buffer.from('{"a":"你"}'))).toMatchObject({ ok: true });
+  });
+});
