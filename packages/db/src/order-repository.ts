@@ -90,9 +90,16 @@ export class OrderRepository {
   insert(order: NewOrder): Promise<InsertOutcome> {
     return new Promise((resolve, reject) => {
       this.pendingInserts.push({ order, resolve, reject });
-      if (this.pendingInserts.length >= MAX_INSERT_BATCH) void this.insertBatch(this.pendingInserts.splice(0));
-      else if (this.pendingInserts.length === 1) setImmediate(() => void this.insertBatch(this.pendingInserts.splice(0)));
+      if (this.pendingInserts.length >= MAX_INSERT_BATCH) this.flushInserts();
+      else if (this.pendingInserts.length === 1) setImmediate(() => this.flushInserts());
     });
+  }
+
+  private flushInserts(): void {
+    const batch = this.pendingInserts.splice(0);
+    // insertBatch settles every order itself; this only guards against an unexpected throw
+    // (settling an already settled promise again does nothing).
+    this.insertBatch(batch).catch((error: unknown) => batch.forEach((p) => p.reject(error)));
   }
 
   private readonly pendingInserts: PendingInsert[] = [];

@@ -6,6 +6,7 @@ import {
   OperatorRepository,
   OrderRepository,
   type Database,
+  type InsertOutcome,
   type OperatorRecord,
 } from "../src";
 import { createTestDatabase } from "../../../test/support/test-database";
@@ -69,31 +70,59 @@ it("finds the stored order again for a repeated (operator, order_no) instead of 
   expect(again.order).toEqual(first);
 });
 
-it("stores orders arriving together as one batch: repeats within it resolve to the one stored row, a bad row fails alone", async () => {
-  const base = { operatorId: operator.id, orderType: 1, mobileType: 1, phoneNumber: "13812345678", faceValue: 1000,
-    settlementRateBp: operator.rateBp, notifyUrl: "http://127.0.0.1/cb", clientIp: "127.0.0.1" };
-  const tag = `B${seq++}`;
+const batchOrder = (orderNo: string, phoneNumber = "13812345678") => ({
+  operatorId: operator.id, orderNo, orderType: 1, mobileType: 1, phoneNumber, faceValue: 1000,
+  settlementRateBp: operator.rateBp, notifyUrl: "http://127.0.0.1/cb", clientIp: "127.0.0.1",
+});
+
+/** The number of orders in each insert statement sent while `work` runs. */
+async function insertStatements(work: () => Promise<unknown>): Promise<number[]> {
   const query = jest.spyOn(db, "query");
-  const settled = await Promise.allSettled([
-    orders.insert({ ...base, orderNo: `${tag}-1` }),
-    orders.insert({ ...base, orderNo: `${tag}-2` }),
-    orders.insert({ ...base, orderNo: `${tag}-1` }),
-    orders.insert({ ...base, orderNo: "x".repeat(65) }), // longer than the column: a data error of this row only
-    orders.insert({ ...base, orderNo: `${tag}-3`, phoneNumber: "13900000003" }),
-  ]);
-  const inserts = query.mock.calls.filter(([name]) => name === "order_insert").map(([, , values]) => (values[1] as string[]).length);
-  query.mockRestore();
-  expect(inserts).toEqual([5, 1, 1, 1, 1, 1]); // the batch, then each order on its own after the data error
-  expect(settled.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "fulfilled", "rejected", "fulfilled"]);
-  const [first, second, repeat, , third] = settled.map((r) => (r.status === "fulfilled" ? r.value : null));
-  expect(first).toMatchObject({ created: true });
-  expect(repeat).toMatchObject({ created: false });
-  expect(repeat!.order).toEqual(first!.order);
-  expect(second!.created && third!.created).toBe(true);
-  expect(third!.order.phoneNumber).toBe("13900000003");
-  const ids = [first!.order.id, second!.order.id, third!.order.id];
-  expect(new Set(ids).size).toBe(3);
-  for (const id of ids) expect((await orders.history(id)).map((h) => h.toStatus)).toEqual([5]);
+  try {
+    await work();
+    return query.mock.calls.filter(([name]) => name === "order_insert").map(([, , values]) => (values[1] as string[]).length);
+  } finally {
+    query.mockRestore();
+  }
+}
+
+it("stores orders arriving together in one statement; a repeat within the batch resolves to the one stored row", async () => {
+  const tag = `B${seq++}`;
+  let outcomes: InsertOutcome[] = [];
+  const statements = await insertStatements(async () => {
+    outcomes = await Promise.all([
+      orders.insert(batchOrder(`${tag}-1`)),
+      orders.insert(batchOrder(`${tag}-2`, "13900000002")),
+      orders.insert(batchOrder(`${tag}-1`)),
+    ]);
+  });
+  expect(statements).toEqual([3]);
+  const [first, second, repeat] = outcomes;
+  expect([first.created, second.created, repeat.created]).toEqual([true, true, false]);
+  expect(repeat.order).toEqual(first.order);
+  expect(second.order.phoneNumber).toBe("13900000002");
+  expect(second.order.id).not.toBe(first.order.id);
+  for (const o of [first, second]) expect((await orders.history(o.order.id)).map((h) => h.toStatus)).toEqual([5]);
+});
+
+it("retries every order of a batch on its own when one row is bad, so that only that one fails", async () => {
+  const tag = `B${seq++}`;
+  let settled: PromiseSettledResult<InsertOutcome>[] = [];
+  const statements = await insertStatements(async () => {
+    settled = await Promise.allSettled([
+      orders.insert(batchOrder(`${tag}-1`)),
+      orders.insert(batchOrder("x".repeat(65))), // longer than the column: a data error of this row only
+      orders.insert(batchOrder(`${tag}-2`)),
+      orders.insert(batchOrder(`${tag}-1`)),
+    ]);
+  });
+  expect(statements).toEqual([4, 1, 1, 1, 1]);
+  expect(settled.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled", "fulfilled"]);
+  const [a, , b, c] = settled.map((r) => (r.status === "fulfilled" ? r.value : null));
+  // Retried one by one, the two pushes of one order_no race: exactly one of them creates it.
+  expect([a!.created, c!.created].sort()).toEqual([false, true]);
+  expect(a!.order).toEqual(c!.order);
+  expect(b!.created).toBe(true);
 });
 
 it("refuses transitions the state machine does not allow, before touching the database", async () => {
