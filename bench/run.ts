@@ -596,7 +596,7 @@ async function main(): Promise<void> {
   report.ratios = {
     ingressOverBareExpress: ingressRate && expressRate ? round(ingressRate / expressRate, 3) : null,
     ingressOverRawInsert: ingressRate && insertRate ? round(ingressRate / insertRate, 3) : null,
-    ingressOverPlatformInsertViaPg: ingressRate && report.baselines?.insert_cte?.ratePerS ? round(ingressRate / report.baselines.insert_cte.ratePerS, 3) : null,
+    ingressOverPlatformInsert: ingressRate && report.baselines?.insert_cte?.ratePerS ? round(ingressRate / report.baselines.insert_cte.ratePerS, 3) : null,
     endToEndOverIngress: e2eRate && ingressRate ? round(e2eRate / ingressRate, 3) : null,
   };
   report.cpuPerOrder = {

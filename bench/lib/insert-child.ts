@@ -1,41 +1,20 @@
 /**
- * Baseline: the database's ceiling for taking an order — single-row INSERTs of the same order row
- * through `pg` (no Prisma), `connections` concurrent callers sharing a pool as large as the ingress
- * processes' pools together. Two statements:
- *  - simple: a plain one-row INSERT into orders (the issue's "raw INSERT");
- *  - cte:    the platform's own insert statement (OrderRepository.insert: serial number from the
- *            sequence, ON CONFLICT, history row) sent through plain `pg`, which separates the
- *            statement's cost from the Prisma layer's.
+ * Baseline: the database's ceiling for taking an order — INSERTs of the same order row,
+ * `connections` concurrent callers sharing a pool as large as the ingress processes' pools together.
+ *  - simple: a plain one-row INSERT into orders through `pg` (the issue's "raw INSERT");
+ *  - cte:    the platform's own OrderRepository.insert (serial number from the sequence, ON CONFLICT,
+ *            history row; concurrent calls batched per event-loop turn) without HTTP, Express or
+ *            Redis in front of it — what the ingress could reach if storing were all it did.
  */
 import { performance } from "node:perf_hooks";
 import { Pool } from "pg";
+import { createDatabase, OrderRepository } from "../../packages/db/src";
 import { serve } from "./rpc";
 import { Samples } from "./stats";
 
 const SIMPLE = `INSERT INTO orders (serial_number, operator_id, order_no, order_type, mobile_type, phone_number,
     face_value, settlement_rate_bp, notify_url, client_ip, next_check_at)
   VALUES ($1, $2::bigint, $3, $4::smallint, $5::smallint, $6, $7::integer, $8::integer, $9, $10, now())`;
-
-// The text of packages/db/src/order-repository.ts insert(), with Prisma's template parameters as $n.
-const CTE = `
-      WITH next AS (SELECT nextval(pg_get_serial_sequence('orders', 'id')) AS id),
-      created AS (
-        INSERT INTO orders (id, serial_number, operator_id, order_no, order_type, mobile_type, phone_number,
-                            face_value, settlement_rate_bp, notify_url, client_ip, next_check_at)
-        SELECT next.id,
-               to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || lpad(next.id::text, 10, '0'),
-               $1::bigint, $2, $3::smallint, $4::smallint,
-               $5, $6::integer, $7::integer,
-               $8, $9, now()
-        FROM next
-        ON CONFLICT (operator_id, order_no) DO NOTHING
-        RETURNING *
-      ),
-      history AS (
-        INSERT INTO order_transitions (order_id, from_status, to_status, reason, created_at)
-        SELECT id, NULL, $10::smallint, 'accepted', created_at FROM created
-      )
-      SELECT * FROM created`;
 
 interface RunArgs {
   databaseUrl: string;
@@ -49,6 +28,8 @@ interface RunArgs {
 
 async function run(a: RunArgs) {
   const pool = new Pool({ connectionString: a.databaseUrl, max: a.poolMax });
+  const db = createDatabase(a.databaseUrl, { poolMax: a.poolMax });
+  const orders = new OrderRepository(db);
   let seq = 0;
   let errors = 0;
   let firstError: string | null = null;
@@ -61,7 +42,10 @@ async function run(a: RunArgs) {
       if (a.mode === "simple") {
         await pool.query(SIMPLE, [`${a.tag}${n}`, a.operatorId, orderNo, 1, 1, "13912345678", 1000, 9900, notify, "127.0.0.1"]);
       } else {
-        await pool.query(CTE, [a.operatorId, orderNo, 1, 1, "13912345678", 1000, 9900, notify, "127.0.0.1", 5]);
+        await orders.insert({
+          operatorId: a.operatorId, orderNo, orderType: 1, mobileType: 1, phoneNumber: "13912345678", faceValue: 1000,
+          settlementRateBp: 9900, notifyUrl: notify, clientIp: "127.0.0.1",
+        });
       }
       latency.add(performance.now() - t0);
     } catch (error) {
@@ -82,6 +66,7 @@ async function run(a: RunArgs) {
   );
   const elapsedS = (performance.now() - started) / 1000;
   await pool.end();
+  await db.close();
   return {
     mode: a.mode,
     connections: a.connections,

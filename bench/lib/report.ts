@@ -20,7 +20,7 @@ export function printReport(r: Record<string, any>): void {
     line("-- baselines (ceilings)");
     line(`bare Express 5   ${int(b.express?.ratePerS)} req/s   ${lat(b.express?.latencyMs)}`);
     line(`raw INSERT (pg)  ${int(b.insert_simple?.ratePerS)} rows/s  ${lat(b.insert_simple?.latencyMs)}  [${b.insert_simple?.connections} callers, pool ${b.insert_simple?.poolMax}]`);
-    line(`platform INSERT CTE via pg ${int(b.insert_cte?.ratePerS)} /s  ${lat(b.insert_cte?.latencyMs)}`);
+    line(`platform insert (repository, no HTTP) ${int(b.insert_cte?.ratePerS)} /s  ${lat(b.insert_cte?.latencyMs)}`);
     line(`BullMQ add       ${int(b.bullmq_add?.ratePerS)} jobs/s  ${lat(b.bullmq_add?.latencyMs)}`);
     line(`BullMQ no-op     ${int(b.bullmq_process?.ratePerS)} jobs/s  (concurrency ${b.bullmq_process?.concurrency}, ${int(b.bullmq_process?.processed)}/${int(b.bullmq_process?.expected)})`);
   }
@@ -76,7 +76,7 @@ export function printReport(r: Record<string, any>): void {
 
   const ratios = r.ratios ?? {};
   line();
-  line(`ratios: ingress/bare Express ${f(ratios.ingressOverBareExpress, 3)}; ingress/raw INSERT ${f(ratios.ingressOverRawInsert, 3)}; ingress/platform INSERT via pg ${f(ratios.ingressOverPlatformInsertViaPg, 3)}; end-to-end/ingress ${f(ratios.endToEndOverIngress, 3)}`);
+  line(`ratios: ingress/bare Express ${f(ratios.ingressOverBareExpress, 3)}; ingress/raw INSERT ${f(ratios.ingressOverRawInsert, 3)}; ingress/platform insert without HTTP ${f(ratios.ingressOverPlatformInsert, 3)}; end-to-end/ingress ${f(ratios.endToEndOverIngress, 3)}`);
 
   const mem = r.memory?.perProcess ?? {};
   const memLine = Object.entries<any>(mem)
