@@ -79,6 +79,7 @@ function parseForm(bytes: Uint8Array): Map<string, FieldValue> | null {
 }
 
 function decodeFormComponent(raw: Uint8Array): string | null {
+  if (raw.indexOf(PERCENT) < 0 && raw.indexOf(PLUS) < 0) return decodeUtf8(raw); // nothing to unescape: no copy
   const out = new Uint8Array(raw.length); // decoding never grows the byte count
   let n = 0;
   for (let i = 0; i < raw.length; i++) {
