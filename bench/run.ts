@@ -11,7 +11,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import IORedis from "ioredis";
@@ -64,6 +64,8 @@ interface PhaseRecord<T> {
   redisCommands: CommandStats;
   /** PostgreSQL backends of the run by state (sampled every 100 ms): where database time goes. */
   pgWaits: { samples: number; avgBackends: Record<string, number> };
+  /** Per platform process: request latency measured inside the server, and event-loop delay. */
+  serverTiming: Record<string, unknown>;
 }
 
 class Bench {
@@ -71,6 +73,8 @@ class Bench {
   readonly dbPrefix = `bench_${this.id.toLowerCase()}`;
   readonly outDir: string;
   readonly profileDir: string;
+  /** Where the platform processes' server-timing preload writes its summaries (lib/server-timing.cjs). */
+  readonly timingDir: string;
   readonly adminToken = randomBytes(16).toString("hex");
   pg!: PgServer;
   redis!: IORedis;
@@ -90,6 +94,8 @@ class Bench {
     this.outDir = join(ROOT, "bench", "results", this.id);
     this.profileDir = join(this.outDir, "profiles");
     mkdirSync(this.profileDir, { recursive: true });
+    this.timingDir = join(this.outDir, "timing");
+    mkdirSync(this.timingDir, { recursive: true });
   }
 
   log(msg: string): void {
@@ -165,6 +171,7 @@ class Bench {
       CALLBACK_ALLOWED_CIDRS: "127.0.0.1/32",
       SIMULATOR_STEP_MS: "0",
       LOG_LEVEL: "warn",
+      BENCH_TIMING_DIR: this.timingDir,
     };
     const profileDir = this.opts.profile ? this.profileDir : undefined;
     const ingress: PlatformProcess[] = [];
@@ -233,7 +240,31 @@ class Bench {
     }
   }
 
+  /**
+   * Asks every live platform process for its server-side request latency and event-loop delay since
+   * the last ask (SIGUSR2 → lib/server-timing.cjs), keyed by process name.
+   */
+  async serverTiming(): Promise<Record<string, unknown>> {
+    const live = this.stacks.flatMap((s) => [...s.ingress, ...s.workers]).filter((p) => !p.exited);
+    const out: Record<string, unknown> = {};
+    await Promise.all(
+      live.map(async (p) => {
+        const file = join(this.timingDir, `${p.pid}.json`);
+        rmSync(file, { force: true });
+        p.proc.kill("SIGUSR2");
+        for (let i = 0; i < 40 && !existsSync(file); i++) await sleep(50);
+        try {
+          out[p.name] = JSON.parse(readFileSync(file, "utf8"));
+        } catch {
+          // the process did not answer in 2 s; the phase simply has no server-side figures for it
+        }
+      }),
+    );
+    return out;
+  }
+
   async phase<T>(name: string, run: () => Promise<T>): Promise<PhaseRecord<T>> {
+    await this.serverTiming(); // starts every process's measurement afresh
     const s0: Snapshot = await this.sampler.snapshot();
     const r0 = await commandStats(this.redis);
     const fromUs = hrUs();
@@ -245,9 +276,10 @@ class Bench {
     const pgWaits = waits.stop();
     const toUs = hrUs();
     const toMs = Date.now();
+    const serverTiming = await this.serverTiming();
     const s1 = await this.sampler.snapshot();
     const r1 = await commandStats(this.redis);
-    const rec: PhaseRecord<T> = { name, result, window: { fromUs, toUs, fromMs, toMs }, cpuMs: cpuBetween(s0, s1), redisCommands: commandDelta(r0, r1), pgWaits };
+    const rec: PhaseRecord<T> = { name, result, window: { fromUs, toUs, fromMs, toMs }, cpuMs: cpuBetween(s0, s1), redisCommands: commandDelta(r0, r1), pgWaits, serverTiming };
     this.phases.push(rec);
     return rec;
   }
@@ -606,7 +638,7 @@ async function main(): Promise<void> {
   };
   report.memory = bench.memory();
   report.profiles = bench.profiles();
-  report.phases = bench.phases.map((p) => ({ name: p.name, seconds: round((p.window.toMs - p.window.fromMs) / 1000, 2), window: p.window, cpuMsByGroup: p.cpuMs.byGroup, pgBackendsByState: p.pgWaits }));
+  report.phases = bench.phases.map((p) => ({ name: p.name, seconds: round((p.window.toMs - p.window.fromMs) / 1000, 2), window: p.window, cpuMsByGroup: p.cpuMs.byGroup, pgBackendsByState: p.pgWaits, serverTiming: p.serverTiming }));
   report.targets = evaluateTargets(report, opts);
   report.notes = [
     ...bench.notes,

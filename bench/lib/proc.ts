@@ -67,7 +67,8 @@ export class PlatformProcess {
     // One directory per process: tsx's module hooks run in a second thread that writes a profile of
     // its own, so a fixed --cpu-prof-name would let it overwrite the main thread's.
     const profile = opts.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${opts.profileDir}/${name}`] : [];
-    const proc = spawn(process.execPath, [...profile, "--require", `${opts.cwd}/bench/lib/parent-watch.cjs`, "--import", "tsx", main], {
+    const preload = ["--require", `${opts.cwd}/bench/lib/parent-watch.cjs`, "--require", `${opts.cwd}/bench/lib/server-timing.cjs`];
+    const proc = spawn(process.execPath, [...profile, ...preload, "--import", "tsx", main], {
       cwd: opts.cwd,
       env: opts.env,
       stdio: ["ignore", log, log],

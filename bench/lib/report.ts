@@ -38,6 +38,15 @@ export function printReport(r: Record<string, any>): void {
     line(`stored ${int(i.database?.ordersStored)} orders; ${f(i.database?.statementsPerPush, 2)} statements per push`);
   }
 
+  // Measured inside the platform processes (lib/server-timing.cjs): what of the latency the load
+  // generator sees is spent between a request's headers being parsed and its answer being written.
+  for (const ph of r.phases ?? []) {
+    for (const [proc, t] of Object.entries<any>(ph.serverTiming ?? {})) {
+      if (!t?.serverMs || !proc.includes("ingress")) continue;
+      line(`server-side ${ph.name} ${proc}: ${int(t.requests)} requests, p50 ${f(t.serverMs.p50, 2)} / p99 ${f(t.serverMs.p99, 2)} / p99.9 ${f(t.serverMs.p999, 2)} ms; event-loop delay p99 ${f(t.eventLoopDelayMs?.p99, 1)} / max ${f(t.eventLoopDelayMs?.max, 1)} ms`);
+    }
+  }
+
   const e = r.e2e;
   if (e) {
     line();

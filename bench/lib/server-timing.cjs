@@ -1,0 +1,44 @@
+/**
+ * Preloaded (`--require`) into the platform processes the bench starts. Measures, inside the
+ * process, what the load generator cannot tell apart: how long each HTTP request took from its
+ * headers being parsed to its answer being handed to the socket (Node's diagnostics channels
+ * http.server.request.start / http.server.response.finish), and how late the event loop ran
+ * (perf_hooks.monitorEventLoopDelay). On SIGUSR2 it writes both as JSON to
+ * $BENCH_TIMING_DIR/<pid>.json and starts afresh, so the bench brackets each phase with two signals.
+ * Touches nothing else in the process.
+ */
+"use strict";
+const dir = process.env.BENCH_TIMING_DIR;
+if (dir) {
+  const { subscribe } = require("node:diagnostics_channel");
+  const { createHistogram, monitorEventLoopDelay } = require("node:perf_hooks");
+  const { writeFileSync } = require("node:fs");
+  const { join } = require("node:path");
+
+  const started = new WeakMap();
+  let requests = createHistogram();
+  let loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  subscribe("http.server.request.start", ({ response }) => started.set(response, process.hrtime.bigint()));
+  subscribe("http.server.response.finish", ({ response }) => {
+    const t0 = started.get(response);
+    if (t0 !== undefined) requests.record(Math.max(1, Number((process.hrtime.bigint() - t0) / 1000n))); // µs
+  });
+
+  const ms = (ns) => Math.round(ns / 1e3) / 1e3;
+  const us = (v) => Math.round(v) / 1e3;
+  process.on("SIGUSR2", () => {
+    const summary = {
+      requests: requests.count,
+      serverMs: requests.count ? { p50: us(requests.percentile(50)), p99: us(requests.percentile(99)), p999: us(requests.percentile(99.9)), max: us(requests.max) } : null,
+      eventLoopDelayMs: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) },
+    };
+    loop.disable();
+    requests = createHistogram();
+    loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
+    try {
+      writeFileSync(join(dir, `${process.pid}.json`), JSON.stringify(summary));
+    } catch {}
+  });
+}
