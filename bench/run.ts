@@ -358,13 +358,7 @@ class Bench {
       const rec = await this.phase(`ingress-${pct}pct`, () => this.operator.call("paced", { urls: stack.urls, rate, duration: o.duration, connections: o.connections, tag: `ip${pct}` }));
       at[`at${pct}pct`] = rec.result;
     }
-    await this.stopStack(stack);
-    await sleep(500);
-    const counters = await dbCounters(this.pg, stack.db);
-    const tables = await tableCounters(this.pg, stack.db);
-    const stmts = await statements(this.pg, stack.db);
-    const byTag = await this.ordersByTag(stack.db);
-    const totalOrders = Object.values(byTag).reduce((a, t) => a + t.orders, 0);
+    const { counters, tables, stmts, byTag, totalOrders } = await this.stopAndCount(stack);
     return {
       stack: { ingress: o.ingress, workers: 0, db: stack.db, prefix: stack.prefix },
       saturation: sat.result,
@@ -409,13 +403,7 @@ class Bench {
       const rec = await this.phase(`e2e-rate-${rate}`, () => this.operator.call("e2ePaced", { ...base, rate, duration: o.duration, tag: `er${rate}` }));
       atRate[String(rate)] = { ...(rec.result as object), ...(rate === half && !rates.includes(rate) ? { note: "50% of the measured capacity" } : {}) };
     }
-    await this.stopStack(stack);
-    await sleep(500);
-    const counters = await dbCounters(this.pg, stack.db);
-    const tables = await tableCounters(this.pg, stack.db);
-    const stmts = await statements(this.pg, stack.db);
-    const byTag = await this.ordersByTag(stack.db);
-    const totalOrders = Object.values(byTag).reduce((a, t) => a + t.orders, 0);
+    const { counters, tables, stmts, byTag, totalOrders } = await this.stopAndCount(stack);
     const completed = Object.values(byTag).reduce((a, t) => a + t.succeededAcked, 0);
     if (completed < totalOrders) this.notes.push(`${totalOrders - completed} orders of the end-to-end stack were not complete (status 4 + callback acked) when it stopped: statements per order are then only approximate`);
     const perOrder = (n: number) => round(n / Math.max(1, totalOrders), 2);
@@ -451,6 +439,18 @@ class Bench {
         statements: stmts.map((s) => ({ ...s, perOrder: round(s.calls / Math.max(1, totalOrders), 3), totalMs: round(s.totalMs), meanMs: round(s.meanMs, 4) })),
       },
     };
+  }
+
+  /** Stops a stack, then reads what its database did: counters, per-table and per-statement figures, orders by phase tag. */
+  async stopAndCount(stack: Stack) {
+    await this.stopStack(stack);
+    await sleep(500);
+    const counters = await dbCounters(this.pg, stack.db);
+    const tables = await tableCounters(this.pg, stack.db);
+    const stmts = await statements(this.pg, stack.db);
+    const byTag = await this.ordersByTag(stack.db);
+    const totalOrders = Object.values(byTag).reduce((a, t) => a + t.orders, 0);
+    return { counters, tables, stmts, byTag, totalOrders };
   }
 
   async ordersByTag(db: string): Promise<Record<string, { orders: number; succeeded: number; succeededAcked: number; callbackAttempts: number; ledgerEntries: number }>> {

@@ -191,6 +191,40 @@ function restartLater(p: PlatformProcess, delayMs: number, restarts: Promise<unk
   );
 }
 
+interface KillRound {
+  /** How long to go on killing after the first 3 s of undisturbed load. */
+  forMs: number;
+  /** Pause before each kill, ms. */
+  gapMs: [number, number];
+  /** The process to kill now, or null to skip this turn. */
+  victim: () => PlatformProcess | null;
+  restartAfterMs: () => number;
+}
+
+/** kill -9 at random moments (at most 10 kills), each victim restarted later; waits until all are back. */
+async function killRepeatedly(round: KillRound): Promise<{ kills: number; firstKill: number; lastKill: number; violations: string[] }> {
+  const violations: string[] = [];
+  const restarts: Promise<unknown>[] = [];
+  let kills = 0;
+  let lastKill = Date.now();
+  let firstKill = 0;
+  await sleep(3_000);
+  const until = Date.now() + round.forMs;
+  while (Date.now() < until && kills < 10) {
+    await sleep(random(round.gapMs[0], round.gapMs[1]));
+    const victim = round.victim();
+    if (!victim) continue;
+    await victim.kill9();
+    kills++;
+    lastKill = Date.now();
+    firstKill ||= lastKill;
+    restartLater(victim, round.restartAfterMs(), restarts, violations);
+  }
+  await Promise.all(restarts);
+  await sleep(3_000);
+  return { kills, firstKill, lastKill, violations };
+}
+
 // 1. kill -9 of worker processes at random moments, repeatedly.
 export function workerKill(ctx: SuiteContext, index: number): Promise<ScenarioOutcome> {
   const spec: Spec = {
@@ -204,27 +238,16 @@ export function workerKill(ctx: SuiteContext, index: number): Promise<ScenarioOu
     strictAttempts: false,
   };
   return runScenario(ctx, spec, index, async ({ cluster }) => {
-    const violations: string[] = [];
-    const restarts: Promise<unknown>[] = [];
-    let kills = 0;
-    let lastKill = Date.now();
-    let firstKill = 0;
-    await sleep(3_000);
-    const until = Date.now() + 24_000;
-    while (Date.now() < until && kills < 10) {
-      await sleep(random(1_500, 4_000));
+    const { kills, firstKill, lastKill, violations } = await killRepeatedly({
+      forMs: 24_000,
+      gapMs: [1_500, 4_000],
       // Any worker may die, but one stays up so that the others' restarts are the only pause.
-      const ready = cluster.workers.filter((w) => w.ready);
-      if (ready.length < 2) continue;
-      const victim = pick(ready);
-      await victim.kill9();
-      kills++;
-      lastKill = Date.now();
-      firstKill ||= lastKill;
-      restartLater(victim, random(300, 1_500), restarts, violations);
-    }
-    await Promise.all(restarts);
-    await sleep(3_000);
+      victim: () => {
+        const ready = cluster.workers.filter((w) => w.ready);
+        return ready.length < 2 ? null : pick(ready);
+      },
+      restartAfterMs: () => random(300, 1_500),
+    });
     return { faultStart: firstKill || undefined, faultEnd: lastKill, faultEvents: kills, notes: [`${kills} worker kills; recovery measured from the last kill`], violations, extra: { kills } };
   });
 }
@@ -242,26 +265,13 @@ export function ingressKill(ctx: SuiteContext, index: number): Promise<ScenarioO
     strictAttempts: false,
   };
   return runScenario(ctx, spec, index, async ({ cluster, load }) => {
-    const violations: string[] = [];
-    const restarts: Promise<unknown>[] = [];
-    let kills = 0;
-    let lastKill = Date.now();
-    let firstKill = 0;
-    await sleep(3_000);
-    const until = Date.now() + 20_000;
-    while (Date.now() < until && kills < 10) {
-      await sleep(random(1_500, 3_500));
+    const { kills, firstKill, lastKill, violations } = await killRepeatedly({
+      forMs: 20_000,
+      gapMs: [1_500, 3_500],
       // One ingress down at a time: the load balancer (the load generator) still has somewhere to go.
-      if (!cluster.ingress.every((p) => p.ready)) continue;
-      const victim = pick(cluster.ingress);
-      await victim.kill9();
-      kills++;
-      lastKill = Date.now();
-      firstKill ||= lastKill;
-      restartLater(victim, 1_000, restarts, violations);
-    }
-    await Promise.all(restarts);
-    await sleep(3_000);
+      victim: () => (cluster.ingress.every((p) => p.ready) ? pick(cluster.ingress) : null),
+      restartAfterMs: () => 1_000,
+    });
     const cut = attemptsOf(load).filter((a) => a.kind === "error").length;
     const retriedToAck = load.orders.filter((o) => o.acked && o.attempts.length > 1).length;
     return {

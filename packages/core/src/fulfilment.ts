@@ -117,11 +117,12 @@ export class Fulfilment {
     return { to: OrderStatus.Placing, channel: this.channel.code, reason: `placing with ${this.channel.code}` };
   }
 
-  /** The move the channel's answer leads to, "ask-again" when nothing changed yet, null when this status is not fulfilment's to move. */
+  /**
+   * The move the channel's answer leads to, "ask-again" when nothing changed yet, null when this
+   * status is not fulfilment's to move (5 never gets here: advance() commits its move first).
+   */
   private async decide(order: OrderRecord): Promise<PlannedMove | "ask-again" | null> {
     switch (order.status) {
-      case OrderStatus.Created:
-        return this.placing();
       case OrderStatus.Placing:
         return this.place(order);
       case OrderStatus.Unpaid:

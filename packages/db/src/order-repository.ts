@@ -79,6 +79,9 @@ export class IllegalTransitionError extends Error {
  * so they commit or vanish together.
  */
 export class OrderRepository {
+  /** Orders waiting for the end of this event-loop turn to be inserted together. */
+  private readonly pendingInserts: PendingInsert[] = [];
+
   constructor(private readonly db: Database) {}
 
   /**
@@ -101,8 +104,6 @@ export class OrderRepository {
     // (settling an already settled promise again does nothing).
     this.insertBatch(batch).catch((error: unknown) => batch.forEach((p) => p.reject(error)));
   }
-
-  private readonly pendingInserts: PendingInsert[] = [];
 
   /**
    * One statement for the batch: each row's id, the serial number derived from it, and its creation
@@ -196,10 +197,14 @@ export class OrderRepository {
    * statement: every step is checked against the transition table first, the order lands on the
    * last step only if it is still at `from`, and each step gets its own history row (in step order).
    * Used when several moves are learned at once (a channel that answers without delay), so they
-   * cost one round trip and one commit instead of one per step. `patch.reason` is ignored here:
-   * each step carries its own.
+   * cost one round trip and one commit instead of one per step. Each step carries its own reason.
    */
-  async transitionPath(orderId: string, from: OrderStatus, steps: readonly TransitionStep[], patch: TransitionPatch = {}): Promise<OrderRecord | null> {
+  async transitionPath(
+    orderId: string,
+    from: OrderStatus,
+    steps: readonly TransitionStep[],
+    patch: Omit<TransitionPatch, "reason"> = {},
+  ): Promise<OrderRecord | null> {
     if (steps.length === 0) throw new Error("a transition path needs at least one step");
     const froms: OrderStatus[] = [];
     let at = from;
