@@ -160,15 +160,15 @@ export interface StatementStat {
 export function labelStatement(query: string): string {
   const q = query.replace(/\s+/g, " ").trim();
   const rules: [RegExp, string][] = [
-    [/^WITH next AS .*INSERT INTO orders/i, "OrderRepository.insert (CTE: orders + order_transitions)"],
-    [/^WITH moved AS \( UPDATE orders/i, "OrderRepository.transition (CTE: orders + order_transitions [+ accounts + ledger_entries])"],
+    [/^WITH input AS .*INSERT INTO orders/i, "OrderRepository.insert (batched CTE: orders + order_transitions)"],
+    [/^WITH input AS .*INSERT INTO callback_attempts/i, "CallbackRepository.recordAttempt (batched CTE: callback_attempts + orders)"],
+    [/^WITH input AS .*UPDATE orders SET status/i, "OrderRepository.transitionPath (batched CTE: orders + order_transitions [+ accounts + ledger_entries])"],
     [/^SELECT \* FROM orders WHERE id =/i, "OrderRepository.findById"],
     [/^SELECT \* FROM orders WHERE operator_id =/i, "OrderRepository.findByOrderNo"],
     [/^UPDATE orders SET next_check_at/i, "OrderRepository.reschedule"],
     [/^SELECT \* FROM orders WHERE next_check_at </i, "OrderRepository.findOverdue (reconciler)"],
     [/^SELECT \* FROM orders WHERE callback_state = 'pending'/i, "OrderRepository.findPendingCallbacks (reconciler)"],
-    [/^SELECT o\.\*, op\.uid AS operator_uid/i, "CallbackRepository.loadDelivery (order + operator + attempt count)"],
-    [/^WITH attempt AS \( INSERT INTO callback_attempts/i, "CallbackRepository.recordAttempt (CTE: callback_attempts + orders)"],
+    [/^SELECT o\.\*, op\.uid AS operator_uid/i, "CallbackRepository.loadDelivery (batched: orders + operator + attempt count)"],
     [/COUNT\(.*FROM "public"\."callback_attempts"/i, "CallbackRepository.countAttempts (Prisma count)"],
     [/FROM "public"\."operators".*"public"\."accounts"|FROM "public"\."accounts".*"public"\."operators"/i, "OperatorRepository.findById/findByUid (Prisma, with account)"],
     [/FROM "public"\."operators"/i, "OperatorRepository.* (Prisma, operators)"],

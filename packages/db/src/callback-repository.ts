@@ -1,6 +1,7 @@
 import type { Database } from "./client";
 import { orderFromRow, type OrderRow } from "./order-rows";
-import { idText, type CallbackAttemptRecord, type OrderRecord } from "./records";
+import { canonicalId, idText, type CallbackAttemptRecord, type OrderRecord } from "./records";
+import { StatementBatch, type BatchedCall } from "./statement-batch";
 
 export interface CallbackAttemptInput {
   orderId: string;
@@ -27,43 +28,91 @@ export interface CallbackDelivery {
   attemptsInRound: number;
 }
 
+type DeliveryRow = OrderRow & { operator_uid: string; operator_md5_key: string; attempts_in_round: string };
+
+/** Batching limits (see StatementBatch): the worker's callback jobs read and record in shared statements under load. */
+const CALLBACK_BATCH = { maxSize: 200, maxInFlight: 2 };
+
 /** Callback rounds and their attempts. A round is open while the order's callback_state is pending. */
 export class CallbackRepository {
+  private readonly deliveries = new StatementBatch<string, CallbackDelivery | null>({ ...CALLBACK_BATCH, run: (calls) => this.loadBatch(calls) });
+  /** One order per statement at most (the update below matches attempts to orders by order id). */
+  private readonly attemptRecords = new StatementBatch<CallbackAttemptInput, void>({
+    ...CALLBACK_BATCH,
+    keyOf: (a) => canonicalId(a.orderId),
+    run: (calls) => this.recordBatch(calls),
+  });
+
   constructor(private readonly db: Database) {}
 
-  async loadDelivery(orderId: string): Promise<CallbackDelivery | null> {
-    const rows = await this.db.query<OrderRow & { operator_uid: string; operator_md5_key: string; attempts_in_round: string }>(
+  loadDelivery(orderId: string): Promise<CallbackDelivery | null> {
+    return this.deliveries.add(orderId);
+  }
+
+  private async loadBatch(calls: readonly BatchedCall<string, CallbackDelivery | null>[]): Promise<void> {
+    const rows = await this.db.query<DeliveryRow>(
       "callback_load_delivery",
       `SELECT o.*, op.uid AS operator_uid, op.md5_key AS operator_md5_key,
              (SELECT count(*) FROM callback_attempts a WHERE a.order_id = o.id AND a.round = o.callback_round) AS attempts_in_round
       FROM orders o JOIN operators op ON op.id = o.operator_id
-      WHERE o.id = $1::bigint`,
-      [orderId],
+      WHERE o.id = ANY($1::bigint[])`,
+      [calls.map((c) => c.input)],
     );
-    if (rows.length === 0) return null;
-    const row = rows[0];
-    return { order: orderFromRow(row), operatorUid: row.operator_uid, md5key: row.operator_md5_key, attemptsInRound: Number(row.attempts_in_round) };
+    const byId = new Map(rows.map((row) => [idText(row.id), row]));
+    for (const call of calls) {
+      const row = byId.get(canonicalId(call.input));
+      call.resolve(
+        row
+          ? { order: orderFromRow(row), operatorUid: row.operator_uid, md5key: row.operator_md5_key, attemptsInRound: Number(row.attempts_in_round) }
+          : null,
+      );
+    }
   }
 
   /** Stores one attempt and, in the same statement, closes the round when it is acked or finally failed. */
-  async recordAttempt(a: CallbackAttemptInput): Promise<void> {
+  recordAttempt(attempt: CallbackAttemptInput): Promise<void> {
+    return this.attemptRecords.add(attempt);
+  }
+
+  private async recordBatch(calls: readonly BatchedCall<CallbackAttemptInput, void>[]): Promise<void> {
+    const attempts = calls.map((c) => c.input);
     await this.db.query(
       "callback_record_attempt",
-      `WITH attempt AS (
+      `WITH input AS (
+        SELECT * FROM unnest($1::bigint[], $2::integer[], $3::integer[], $4::smallint[], $5::timestamptz[], $6::integer[],
+                             $7::varchar[], $8::integer[], $9::varchar[], $10::varchar[], $11::boolean[], $12::boolean[])
+             AS a(order_id, round, attempt_no, status, started_at, http_status, body_excerpt, latency_ms, error,
+                  remote_address, acknowledged, final)
+      ),
+      attempt AS (
         INSERT INTO callback_attempts (order_id, round, attempt_no, status, started_at, http_status, body_excerpt,
                                        latency_ms, error, remote_address, acknowledged)
-        VALUES ($1::bigint, $2::integer, $3::integer, $4::smallint, $5, $6::integer, $7::varchar, $8::integer,
-                $9::varchar, $10::varchar, $11::boolean)
+        SELECT order_id, round, attempt_no, status, started_at, http_status, body_excerpt, latency_ms, error,
+               remote_address, acknowledged
+        FROM input
         RETURNING order_id
       )
       UPDATE orders SET
-        callback_state = CASE WHEN $11::boolean THEN 'acked' WHEN $12::boolean THEN 'failed' ELSE callback_state END,
+        callback_state = CASE WHEN input.acknowledged THEN 'acked' WHEN input.final THEN 'failed' ELSE orders.callback_state END,
         updated_at = now()
-      FROM attempt
-      WHERE orders.id = attempt.order_id AND orders.callback_round = $2::integer AND orders.callback_state = 'pending'`,
-      [a.orderId, a.round, a.attemptNo, a.status, a.startedAt, a.httpStatus, a.bodyExcerpt?.slice(0, 1024) ?? null,
-       Math.round(a.latencyMs), a.error?.slice(0, 512) ?? null, a.remoteAddress, a.acknowledged, a.final],
+      FROM attempt JOIN input ON input.order_id = attempt.order_id
+      WHERE orders.id = input.order_id AND orders.callback_round = input.round AND orders.callback_state = 'pending'`,
+      [
+        attempts.map((a) => a.orderId),
+        attempts.map((a) => a.round),
+        attempts.map((a) => a.attemptNo),
+        attempts.map((a) => a.status),
+        attempts.map((a) => a.startedAt),
+        attempts.map((a) => a.httpStatus),
+        attempts.map((a) => a.bodyExcerpt?.slice(0, 1024) ?? null),
+        attempts.map((a) => Math.round(a.latencyMs)),
+        attempts.map((a) => a.error?.slice(0, 512) ?? null),
+        attempts.map((a) => a.remoteAddress),
+        attempts.map((a) => a.acknowledged),
+        attempts.map((a) => a.final),
+      ],
     );
+    for (const call of calls) call.resolve();
   }
 
   /** Opens a new round for a terminal order (an administrator's resend). Returns the order, or null if not terminal. */

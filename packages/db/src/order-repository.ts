@@ -1,7 +1,8 @@
 import { canTransition, isTerminal, OrderStatus } from "@topup/protocol";
 import type { Database } from "./client";
 import { orderFromRow, type OrderRow } from "./order-rows";
-import { idText, type OrderRecord, type OrderTransitionRecord } from "./records";
+import { canonicalId, idText, type OrderRecord, type OrderTransitionRecord } from "./records";
+import { StatementBatch, type BatchedCall } from "./statement-batch";
 
 export interface NewOrder {
   operatorId: string;
@@ -31,14 +32,27 @@ export interface TransitionStep {
   reason?: string;
 }
 
-interface PendingInsert {
-  order: NewOrder;
-  resolve: (outcome: InsertOutcome) => void;
-  reject: (error: unknown) => void;
+/** A transition path checked against the transition table, ready to be committed. */
+interface PlannedPath {
+  orderId: string;
+  from: OrderStatus;
+  to: OrderStatus;
+  steps: readonly TransitionStep[];
+  /** The status each step leaves (steps[i] goes from froms[i] to steps[i].to). */
+  froms: readonly OrderStatus[];
+  channel: string | null;
+  mobileOrderNo: string | null;
+  nextCheckAt: Date | null;
+  terminal: boolean;
+  settles: boolean;
 }
 
-/** Orders per insert statement; beyond it a batch is sent at once rather than at the end of the turn. */
-const MAX_INSERT_BATCH = 200;
+/**
+ * Batching limits (see StatementBatch). Inserts: the ingress's pushes; transitions: the worker's
+ * jobs. A few statements of each kind in flight keep the pool busy while calls pile up into them.
+ */
+const INSERT_BATCH = { maxSize: 200, maxInFlight: 4 };
+const TRANSITION_BATCH = { maxSize: 200, maxInFlight: 2 };
 
 function orderKey(operatorId: string, orderNo: string): string {
   return `${operatorId} ${orderNo}`; // operator ids are digits: the first space ends them
@@ -58,10 +72,22 @@ function insertColumns(orders: readonly NewOrder[]): unknown[][] {
   ];
 }
 
-/** PostgreSQL's data exception (22xxx) and integrity violation (23xxx) classes: a problem of the rows, not of the database. */
-function isDataError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && (code.startsWith("22") || code.startsWith("23"));
+function pathColumns(paths: readonly PlannedPath[]): unknown[][] {
+  const steps = paths.flatMap((p) => p.steps.map((step, i) => ({ orderId: p.orderId, from: p.froms[i], to: step.to, reason: step.reason ?? null })));
+  return [
+    paths.map((p) => p.orderId),
+    paths.map((p) => p.from),
+    paths.map((p) => p.to),
+    paths.map((p) => p.channel),
+    paths.map((p) => p.mobileOrderNo),
+    paths.map((p) => p.nextCheckAt),
+    paths.map((p) => p.terminal),
+    paths.map((p) => p.settles),
+    steps.map((s) => s.orderId),
+    steps.map((s) => s.from),
+    steps.map((s) => s.to),
+    steps.map((s) => s.reason),
+  ];
 }
 
 export class IllegalTransitionError extends Error {
@@ -79,91 +105,73 @@ export class IllegalTransitionError extends Error {
  * so they commit or vanish together.
  */
 export class OrderRepository {
-  /** Orders waiting for the end of this event-loop turn to be inserted together. */
-  private readonly pendingInserts: PendingInsert[] = [];
+  private readonly inserts = new StatementBatch<NewOrder, InsertOutcome>({ ...INSERT_BATCH, run: (calls) => this.insertBatch(calls) });
+  /** One order per statement at most: a replayed step waits for the statement of the first one. */
+  private readonly paths = new StatementBatch<PlannedPath, OrderRecord | null>({
+    ...TRANSITION_BATCH,
+    keyOf: (path) => path.orderId,
+    run: (calls) => this.transitionBatch(calls),
+  });
 
   constructor(private readonly db: Database) {}
 
   /**
    * Stores a new order, or finds the one already stored under (operator, order_no). Resolves only
-   * once the row has committed. Orders stored within one turn of the event loop go to the database
-   * together, as ONE statement (see insertBatch): under load that is one round trip and one commit
-   * (one WAL flush) for many orders, and alone it costs what a single insert did.
+   * once the row has committed. Orders stored together go to the database as ONE statement
+   * (StatementBatch): under load that is one round trip and one commit (one WAL flush) for many
+   * orders, and alone it costs what a single insert did.
    */
   insert(order: NewOrder): Promise<InsertOutcome> {
-    return new Promise((resolve, reject) => {
-      this.pendingInserts.push({ order, resolve, reject });
-      if (this.pendingInserts.length >= MAX_INSERT_BATCH) this.flushInserts();
-      else if (this.pendingInserts.length === 1) setImmediate(() => this.flushInserts());
-    });
-  }
-
-  private flushInserts(): void {
-    const batch = this.pendingInserts.splice(0);
-    // insertBatch settles every order itself; this only guards against an unexpected throw
-    // (settling an already settled promise again does nothing).
-    this.insertBatch(batch).catch((error: unknown) => batch.forEach((p) => p.reject(error)));
+    return this.inserts.add(order);
   }
 
   /**
    * One statement for the batch: each row's id, the serial number derived from it, and its creation
    * history row commit atomically. A conflict on (operator, order_no) — a repeated push, also one
    * racing in another process or in the same batch — inserts nothing, and the stored row is then read
-   * by its key (the statement's snapshot may predate it). If the statement fails on the data of some
-   * row, every order of the batch is retried on its own, so one bad row never fails the others.
+   * by its key (the statement's snapshot may predate it).
    */
-  private async insertBatch(batch: PendingInsert[]): Promise<void> {
-    if (batch.length === 0) return;
-    let rows: OrderRow[];
-    try {
-      rows = await this.db.query<OrderRow>(
-        "order_insert",
-        `WITH input AS (
-          SELECT i.*, nextval(pg_get_serial_sequence('orders', 'id')) AS id
-          FROM unnest($1::bigint[], $2::varchar[], $3::smallint[], $4::smallint[], $5::varchar[], $6::integer[],
-                      $7::integer[], $8::varchar[], $9::varchar[])
-               AS i(operator_id, order_no, order_type, mobile_type, phone_number, face_value, settlement_rate_bp, notify_url, client_ip)
-        ),
-        created AS (
-          INSERT INTO orders (id, serial_number, operator_id, order_no, order_type, mobile_type, phone_number,
-                              face_value, settlement_rate_bp, notify_url, client_ip, next_check_at)
-          SELECT id, to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || lpad(id::text, 10, '0'),
-                 operator_id, order_no, order_type, mobile_type, phone_number, face_value, settlement_rate_bp,
-                 notify_url, client_ip, now()
-          FROM input
-          ON CONFLICT (operator_id, order_no) DO NOTHING
-          RETURNING *
-        ),
-        history AS (
-          INSERT INTO order_transitions (order_id, from_status, to_status, reason, created_at)
-          SELECT id, NULL, ${OrderStatus.Created}, 'accepted', created_at FROM created
-        )
-        SELECT * FROM created`,
-        insertColumns(batch.map((p) => p.order)),
-      );
-    } catch (error) {
-      if (batch.length > 1 && isDataError(error)) {
-        await Promise.all(batch.map((p) => this.insertBatch([p])));
-        return;
-      }
-      for (const p of batch) p.reject(error);
-      return;
-    }
+  private async insertBatch(calls: readonly BatchedCall<NewOrder, InsertOutcome>[]): Promise<void> {
+    const rows = await this.db.query<OrderRow>(
+      "order_insert",
+      `WITH input AS (
+        SELECT i.*, nextval(pg_get_serial_sequence('orders', 'id')) AS id
+        FROM unnest($1::bigint[], $2::varchar[], $3::smallint[], $4::smallint[], $5::varchar[], $6::integer[],
+                    $7::integer[], $8::varchar[], $9::varchar[])
+             AS i(operator_id, order_no, order_type, mobile_type, phone_number, face_value, settlement_rate_bp, notify_url, client_ip)
+      ),
+      created AS (
+        INSERT INTO orders (id, serial_number, operator_id, order_no, order_type, mobile_type, phone_number,
+                            face_value, settlement_rate_bp, notify_url, client_ip, next_check_at)
+        SELECT id, to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || lpad(id::text, 10, '0'),
+               operator_id, order_no, order_type, mobile_type, phone_number, face_value, settlement_rate_bp,
+               notify_url, client_ip, now()
+        FROM input
+        ON CONFLICT (operator_id, order_no) DO NOTHING
+        RETURNING *
+      ),
+      history AS (
+        INSERT INTO order_transitions (order_id, from_status, to_status, reason, created_at)
+        SELECT id, NULL, ${OrderStatus.Created}, 'accepted', created_at FROM created
+      )
+      SELECT * FROM created`,
+      insertColumns(calls.map((c) => c.input)),
+    );
     const created = new Map(rows.map((row) => [orderKey(idText(row.operator_id), row.order_no), row]));
     await Promise.all(
-      batch.map(async (p) => {
-        const key = orderKey(p.order.operatorId, p.order.orderNo);
+      calls.map(async (call) => {
+        const key = orderKey(call.input.operatorId, call.input.orderNo);
         const row = created.get(key);
         if (row) {
           created.delete(key); // a second push of the same key in this batch is a repeat
-          return p.resolve({ created: true, order: orderFromRow(row) });
+          return call.resolve({ created: true, order: orderFromRow(row) });
         }
         try {
-          const existing = await this.findByOrderNo(p.order.operatorId, p.order.orderNo);
-          if (!existing) throw new Error(`order ${p.order.orderNo} conflicted but cannot be found`);
-          p.resolve({ created: false, order: existing });
+          const existing = await this.findByOrderNo(call.input.operatorId, call.input.orderNo);
+          if (!existing) throw new Error(`order ${call.input.orderNo} conflicted but cannot be found`);
+          call.resolve({ created: false, order: existing });
         } catch (error) {
-          p.reject(error);
+          call.reject(error);
         }
       }),
     );
@@ -198,64 +206,101 @@ export class OrderRepository {
    * last step only if it is still at `from`, and each step gets its own history row (in step order).
    * Used when several moves are learned at once (a channel that answers without delay), so they
    * cost one round trip and one commit instead of one per step. Each step carries its own reason.
+   * Paths of different orders share a statement under load (StatementBatch); one order's never do.
    */
-  async transitionPath(
+  transitionPath(
     orderId: string,
     from: OrderStatus,
     steps: readonly TransitionStep[],
     patch: Omit<TransitionPatch, "reason"> = {},
   ): Promise<OrderRecord | null> {
-    if (steps.length === 0) throw new Error("a transition path needs at least one step");
+    if (steps.length === 0) return Promise.reject(new Error("a transition path needs at least one step"));
     const froms: OrderStatus[] = [];
     let at = from;
     for (const step of steps) {
-      if (!canTransition(at, step.to)) throw new IllegalTransitionError(at, step.to);
+      if (!canTransition(at, step.to)) return Promise.reject(new IllegalTransitionError(at, step.to));
       froms.push(at);
       at = step.to;
     }
     const terminal = isTerminal(at);
-    const settles = at === OrderStatus.Succeeded;
+    return this.paths.add({
+      orderId: canonicalId(orderId),
+      from,
+      to: at,
+      steps,
+      froms,
+      channel: patch.channel ?? null,
+      mobileOrderNo: patch.mobileOrderNo ?? null,
+      nextCheckAt: terminal ? null : (patch.nextCheckAt ?? null),
+      terminal,
+      settles: at === OrderStatus.Succeeded,
+    });
+  }
+
+  /**
+   * The paths of several orders as one statement. Each order moves only if it is still at its
+   * `from`; the history rows keep step order; the orders that reach 4 are settled per operator with
+   * ONE update of its account (the sum of their incomes) and an entry each, whose balance_after
+   * runs in order id order — so the account row is locked once per statement, not once per order.
+   */
+  private async transitionBatch(calls: readonly BatchedCall<PlannedPath, OrderRecord | null>[]): Promise<void> {
     const rows = await this.db.query<OrderRow>(
       "order_transition",
-      `WITH moved AS (
+      `WITH input AS (
+        SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::smallint[], $4::varchar[], $5::varchar[],
+                             $6::timestamptz[], $7::boolean[], $8::boolean[])
+             AS i(id, from_status, to_status, channel, mobile_order_no, next_check_at, terminal, settles)
+      ),
+      moved AS (
         UPDATE orders SET
-          status = $2::smallint,
+          status = input.to_status,
           updated_at = now(),
-          channel = COALESCE($4::varchar, channel),
-          mobile_order_no = COALESCE($5::varchar, mobile_order_no),
-          finished_at = CASE WHEN $7::boolean THEN now() ELSE finished_at END,
-          next_check_at = $6::timestamptz,
-          callback_state = CASE WHEN $7::boolean THEN 'pending' ELSE callback_state END,
-          callback_round = CASE WHEN $7::boolean THEN 1 ELSE callback_round END
-        WHERE id = $1::bigint AND status = $3::smallint
-        RETURNING *
+          channel = COALESCE(input.channel, orders.channel),
+          mobile_order_no = COALESCE(input.mobile_order_no, orders.mobile_order_no),
+          finished_at = CASE WHEN input.terminal THEN now() ELSE orders.finished_at END,
+          next_check_at = input.next_check_at,
+          callback_state = CASE WHEN input.terminal THEN 'pending' ELSE orders.callback_state END,
+          callback_round = CASE WHEN input.terminal THEN 1 ELSE orders.callback_round END
+        FROM input
+        WHERE orders.id = input.id AND orders.status = input.from_status
+        RETURNING orders.*
       ),
       history AS (
         INSERT INTO order_transitions (order_id, from_status, to_status, reason, created_at)
         SELECT moved.id, step.from_status, step.to_status, step.reason, moved.updated_at
-        FROM moved CROSS JOIN unnest($10::smallint[], $11::smallint[], $8::varchar[]) WITH ORDINALITY
-             AS step(from_status, to_status, reason, n)
+        FROM unnest($9::bigint[], $10::smallint[], $11::smallint[], $12::varchar[]) WITH ORDINALITY
+             AS step(order_id, from_status, to_status, reason, n)
+        JOIN moved ON moved.id = step.order_id
         ORDER BY step.n
       ),
       income AS (
         SELECT moved.id AS order_id, moved.operator_id, moved.face_value::bigint AS pay_money,
                moved.face_value::bigint * moved.settlement_rate_bp / 10000 AS amount, moved.updated_at
-        FROM moved WHERE $9::boolean
+        FROM moved JOIN input ON input.id = moved.id
+        WHERE input.settles
       ),
       account AS (
-        UPDATE accounts SET balance = accounts.balance + income.amount
-        FROM income WHERE accounts.operator_id = income.operator_id
-        RETURNING accounts.id, accounts.balance, income.order_id, income.pay_money, income.amount, income.updated_at
+        UPDATE accounts SET balance = accounts.balance + totals.amount
+        FROM (SELECT operator_id, sum(amount)::bigint AS amount FROM income GROUP BY operator_id) AS totals
+        WHERE accounts.operator_id = totals.operator_id
+        RETURNING accounts.id, accounts.operator_id, accounts.balance - totals.amount AS balance_before
       ),
       entry AS (
         INSERT INTO ledger_entries (account_id, kind, order_id, record, pay_money, income, expenditure, balance_after, created_at)
-        SELECT id, 'order_income', order_id, '订单收款', pay_money, amount, 0, balance, updated_at FROM account
+        SELECT account.id, 'order_income', income.order_id, '订单收款', income.pay_money, income.amount, 0,
+               account.balance_before + sum(income.amount) OVER (PARTITION BY income.operator_id ORDER BY income.order_id),
+               income.updated_at
+        FROM income JOIN account ON account.operator_id = income.operator_id
+        ORDER BY income.order_id
       )
       SELECT * FROM moved`,
-      [orderId, at, from, patch.channel ?? null, patch.mobileOrderNo ?? null, terminal ? null : (patch.nextCheckAt ?? null),
-       terminal, steps.map((s) => s.reason ?? null), settles, froms, steps.map((s) => s.to)],
+      pathColumns(calls.map((c) => c.input)),
     );
-    return rows.length === 1 ? orderFromRow(rows[0]) : null;
+    const moved = new Map(rows.map((row) => [idText(row.id), row]));
+    for (const call of calls) {
+      const row = moved.get(call.input.orderId);
+      call.resolve(row ? orderFromRow(row) : null);
+    }
   }
 
   async history(orderId: string): Promise<OrderTransitionRecord[]> {

@@ -88,6 +88,11 @@ export function idText(value: bigint | number | string): string {
   return typeof value === "string" ? value : value.toString();
 }
 
+/** "0042" and "42" name the same row; batched statements match returned rows to callers by this text. */
+export function canonicalId(id: string): string {
+  return /^[0-9]+$/.test(id) ? BigInt(id).toString() : id;
+}
+
 /** Money and counters: integers that must stay exact in a JS number. */
 export function safeNumber(value: bigint | number | string): number {
   const n = typeof value === "number" ? value : Number(value);

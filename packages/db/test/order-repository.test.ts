@@ -221,3 +221,72 @@ it("reschedules only the plan it was asked to change", async () => {
   const overdue = await orders.findOverdue(new Date(Date.now() + 120_000), 1000);
   expect(overdue.some((o) => o.id === order.id)).toBe(true);
 });
+
+describe("paths of many orders committed together", () => {
+  it("settles the orders of two operators in one statement: one entry each, running balances in order id order", async () => {
+    const other = await new OperatorRepository(db).create({
+      uid: "repo-op-2", name: "运营商二", md5key: "m".repeat(32), rateBp: 9800, ipWhitelist: [], enabled: true, strictCarrier: false, faceValues: [], rateLimitPerSecond: null,
+    });
+    const mine = await Promise.all(Array.from({ length: 6 }, (_, i) => newOrder(1000 + i * 100)));
+    const theirs = await Promise.all(
+      Array.from({ length: 4 }, async (_, i) => (await orders.insert({
+        operatorId: other.id, orderNo: `O${seq++}`, orderType: 1, mobileType: 1, phoneNumber: "13812345678",
+        faceValue: 5000 + i, settlementRateBp: other.rateBp, notifyUrl: "http://127.0.0.1/cb", clientIp: null,
+      })).order),
+    );
+    const all = [...mine, ...theirs];
+    for (const order of all) await walk(order.id, [5, 6, 0, 2]);
+    const before = (await ledger.balance(operator.accountId))!.balance;
+
+    const statements = jest.spyOn(db, "query");
+    const results = await Promise.all(all.map((order) => orders.transition(order.id, OrderStatus.Paying, OrderStatus.Succeeded)));
+    expect(statements.mock.calls.filter(([name]) => name === "order_transition")).toHaveLength(1);
+    statements.mockRestore();
+
+    expect(results.map((r) => r?.status)).toEqual(all.map(() => 4));
+    expect(results.map((r) => r?.id)).toEqual(all.map((o) => o.id)); // each caller gets its own order back
+    for (const [op, batch] of [[operator, mine], [other, theirs]] as const) {
+      const entries = (await ledger.entries(op.accountId, 1000)).reverse(); // ascending ids
+      const settled = entries.filter((e) => batch.some((o) => o.id === e.orderId));
+      expect(settled.map((e) => e.orderId)).toEqual(batch.map((o) => o.id).sort((a, b) => Number(a) - Number(b)));
+      expect(settled.map((e) => e.income)).toEqual(batch.map((o) => Math.floor((o.faceValue * op.rateBp) / 10000)));
+      entries.reduce((previous, e) => {
+        expect(e.balanceAfter).toBe(previous + e.income - e.expenditure);
+        return e.balanceAfter;
+      }, 0);
+      expect((await ledger.balance(op.accountId))!.balance).toBe(await ledger.recomputedBalance(op.accountId));
+    }
+    const income = mine.reduce((sum, o) => sum + Math.floor((o.faceValue * operator.rateBp) / 10000), 0);
+    expect((await ledger.balance(operator.accountId))!.balance).toBe(before + income);
+  });
+
+  it("moves each order of a shared statement only from where it is, by its own path, and a replay in the same turn moves nothing", async () => {
+    const [succeeds, fails, waits, stale] = await Promise.all([newOrder(), newOrder(), newOrder(), newOrder()]);
+    for (const order of [succeeds, fails, waits]) await walk(order.id, [5, 6]);
+    const later = new Date(Date.now() + 30_000);
+    const [a, replay, b, c, d] = await Promise.all([
+      orders.transitionPath(succeeds.id, OrderStatus.Placing, [{ to: OrderStatus.Unpaid }, { to: OrderStatus.Paying }, { to: OrderStatus.Succeeded }], { mobileOrderNo: "M-A" }),
+      orders.transitionPath(succeeds.id, OrderStatus.Placing, [{ to: OrderStatus.Unpaid }, { to: OrderStatus.Paying }, { to: OrderStatus.Succeeded }], { mobileOrderNo: "M-A" }),
+      orders.transitionPath(fails.id, OrderStatus.Placing, [{ to: OrderStatus.Failed, reason: "refused" }]),
+      orders.transitionPath(waits.id, OrderStatus.Placing, [{ to: OrderStatus.Unpaid, reason: "placed" }], { mobileOrderNo: "M-C", nextCheckAt: later }),
+      orders.transitionPath(stale.id, OrderStatus.Placing, [{ to: OrderStatus.Unpaid }]), // still at 5
+    ]);
+    expect(a).toMatchObject({ id: succeeds.id, status: 4, mobileOrderNo: "M-A", callbackState: "pending", callbackRound: 1, nextCheckAt: null });
+    expect(replay).toBeNull();
+    expect(b).toMatchObject({ id: fails.id, status: 10, callbackState: "pending", nextCheckAt: null });
+    expect(c).toMatchObject({ id: waits.id, status: 0, mobileOrderNo: "M-C", callbackState: "none", finishedAt: null });
+    expect(c!.nextCheckAt!.getTime()).toBe(later.getTime());
+    expect(d).toBeNull();
+    expect((await orders.history(succeeds.id)).map((h) => h.toStatus)).toEqual([5, 6, 0, 2, 4]);
+    expect((await orders.history(fails.id)).map((h) => [h.toStatus, h.reason])).toEqual([[5, "accepted"], [6, null], [10, "refused"]]);
+    expect((await orders.history(stale.id)).map((h) => h.toStatus)).toEqual([5]);
+    const entries = await ledger.entries(operator.accountId, 1000);
+    expect(entries.filter((e) => e.orderId === succeeds.id)).toHaveLength(1);
+    expect(entries.some((e) => e.orderId === fails.id)).toBe(false);
+  });
+
+  it("finds its order in the statement's answer whatever way the id is written", async () => {
+    const order = await newOrder();
+    expect(await orders.transition(`00${order.id}`, OrderStatus.Created, OrderStatus.Placing)).toMatchObject({ id: order.id, status: 6 });
+  });
+});
