@@ -94,12 +94,12 @@ it("enqueues a stored but never enqueued order again when the operator repeats t
   try {
     const { rows } = await db.query("SELECT id::text AS id, status, next_check_at FROM orders WHERE order_no = $1", [orderNo]);
     expect(rows).toHaveLength(1);
-    const jobId = fulfilmentJobId({ orderId: rows[0].id, status: 5, due: rows[0].next_check_at.getTime(), polls: 0 });
+    const jobId = fulfilmentJobId({ steps: [{ orderId: rows[0].id, status: 5, due: rows[0].next_check_at.getTime(), polls: 0 }] });
     expect(await queue.getJob(jobId)).toBeUndefined(); // stored, but Redis never heard of it
     const replay = await op.pushOrder(op.push(fields)); // through the stack's own ingress, Redis up
     expect(replay.text).toBe('{"code":"200","count":"1","msg":"Success"}');
     const job = await eventually(async () => (await queue.getJob(jobId)) ?? undefined);
-    expect(job.data).toMatchObject({ orderId: rows[0].id, status: 5 });
+    expect(job.data.steps).toMatchObject([{ orderId: rows[0].id, status: 5 }]);
     expect((await db.query("SELECT count(*)::int AS n FROM orders WHERE order_no = $1", [orderNo])).rows[0].n).toBe(1);
   } finally {
     await queue.close();

@@ -100,7 +100,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 }
 
-async function clearQueues(redisUrl: string, prefix: string): Promise<void> {
+export async function clearQueues(redisUrl: string, prefix: string): Promise<void> {
   const redis = new IORedis(redisUrl);
   try {
     let cursor = "0";

@@ -1,7 +1,7 @@
 import { Worker } from "bullmq";
 import type { Logger, PlatformConfig } from "@topup/config";
 import { Platform, type PlatformOptions } from "@topup/core";
-import { createWorkerConnection, QueueName, WORKER_LOCKING, type CallbackJob, type FulfilmentJob } from "@topup/queue";
+import { createWorkerConnection, QueueName, stepsOf, WORKER_LOCKING, type CallbackJob, type FulfilmentJob } from "@topup/queue";
 
 export interface WorkerOptions extends Partial<PlatformOptions> {
   fulfilmentConcurrency?: number;
@@ -41,7 +41,7 @@ export async function startWorker(config: PlatformConfig, logger: Logger, option
   const connection = createWorkerConnection(config.redisUrl);
   connection.on("error", (error: Error) => logger.debug("redis connection error", { error: error.message }));
 
-  const fulfilment = new Worker<FulfilmentJob>(QueueName.fulfilment, (job) => platform.fulfilment.advance(job.data), {
+  const fulfilment = new Worker<FulfilmentJob>(QueueName.fulfilment, (job) => platform.fulfilment.advanceAll(stepsOf(job.data)), {
     connection,
     prefix: config.queuePrefix,
     concurrency: options.fulfilmentConcurrency ?? 50,

@@ -2,7 +2,7 @@ import type { ChannelOrder, ChannelStatus, RechargeChannel } from "@topup/channe
 import type { Logger } from "@topup/config";
 import type { OrderRecord, OrderRepository } from "@topup/db";
 import { isTerminal, OrderStatus } from "@topup/protocol";
-import type { FulfilmentJob, WorkQueues } from "@topup/queue";
+import type { FulfilmentStep, WorkQueues } from "@topup/queue";
 
 /**
  * Puts work for an order on the queues. The order's next_check_at (or open callback round) in the
@@ -10,26 +10,22 @@ import type { FulfilmentJob, WorkQueues } from "@topup/queue";
  * finds it overdue.
  */
 export class FulfilmentScheduler {
-  private batch: FulfilmentJob[] = [];
+  /** The error of the last failed enqueue of new orders: warned about once, not once per order. */
+  private lastNewError: unknown = null;
 
   constructor(private readonly queues: WorkQueues, private readonly logger: Logger) {}
 
   /**
-   * Fire-and-forget: the operator's answer never waits on Redis. New orders stored within one turn
-   * of the event loop go to Redis together, in one round trip (no added latency).
+   * Fire-and-forget: the operator's answer never waits on Redis. New orders stored together go to
+   * Redis together, as one job (WorkQueues.enqueueNew).
    */
   scheduleNew(order: OrderRecord): void {
     if (!order.nextCheckAt) return;
-    this.batch.push({ orderId: order.id, status: order.status, due: order.nextCheckAt.getTime(), polls: 0 });
-    if (this.batch.length === 1) setImmediate(() => this.flushNew());
-  }
-
-  private flushNew(): void {
-    const jobs = this.batch;
-    this.batch = [];
-    this.queues.enqueueFulfilments(jobs).catch((error: unknown) =>
-      this.logger.warn("enqueue failed; the reconciler will pick the orders up", { orders: jobs.length, error }),
-    );
+    this.queues.enqueueNew({ orderId: order.id, status: order.status, due: order.nextCheckAt.getTime(), polls: 0 }).catch((error: unknown) => {
+      if (error === this.lastNewError) return; // every order of a failed round trip rejects with its error
+      this.lastNewError = error;
+      this.logger.warn("enqueue failed; the reconciler will pick the orders up", { error });
+    });
   }
 
   /** Enqueues whatever the order needs next: its planned fulfilment step, or its open callback round. */
@@ -83,22 +79,34 @@ export class Fulfilment {
     private readonly logger: Logger,
   ) {}
 
-  async advance(job: FulfilmentJob): Promise<StepOutcome> {
+  /**
+   * Takes every step of a job at once (their statements share round trips: see CallBatch). If any
+   * step failed, the job fails once all have run, and BullMQ retries it: the steps already taken
+   * are stale by then and change nothing.
+   */
+  async advanceAll(steps: readonly FulfilmentStep[]): Promise<StepOutcome[]> {
+    const settled = await Promise.allSettled(steps.map((step) => this.advance(step)));
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+    if (failed) throw failed.reason;
+    return settled.map((s) => (s as PromiseFulfilledResult<StepOutcome>).value);
+  }
+
+  async advance(step: FulfilmentStep): Promise<StepOutcome> {
     let order: OrderRecord | null;
     let moves = 0;
-    if (job.status === OrderStatus.Created) {
-      order = await this.commit(job.orderId, OrderStatus.Created, [this.placing()], this.nextStepAt());
+    if (step.status === OrderStatus.Created) {
+      order = await this.commit(step.orderId, OrderStatus.Created, [this.placing()], this.nextStepAt());
       if (!order) return "stale";
       moves = 1;
     } else {
-      order = await this.orders.findById(job.orderId);
-      if (!order || order.status !== job.status || order.nextCheckAt?.getTime() !== job.due) return "stale";
+      order = await this.orders.findById(step.orderId);
+      if (!order || order.status !== step.status || order.nextCheckAt?.getTime() !== step.due) return "stale";
     }
     const planned: PlannedMove[] = [];
     let view = order; // the order as the planned moves leave it
     while (!isTerminal(view.status) && moves < MAX_STEPS_PER_JOB && (moves === 0 || this.channel.stepDelayMs === 0)) {
       const next = await this.decide(view);
-      if (next === "ask-again") return this.askAgain(order, planned, moves > 0 ? 0 : job.polls);
+      if (next === "ask-again") return this.askAgain(order, planned, moves > 0 ? 0 : step.polls);
       if (next === null) break;
       planned.push(next);
       moves++;

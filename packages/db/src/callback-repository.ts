@@ -1,7 +1,8 @@
 import type { Database } from "./client";
 import { orderFromRow, type OrderRow } from "./order-rows";
 import { canonicalId, idText, type CallbackAttemptRecord, type OrderRecord } from "./records";
-import { StatementBatch, type BatchedCall } from "./statement-batch";
+import { CallBatch, type BatchedCall } from "@topup/batching";
+import { isDataError } from "./errors";
 
 export interface CallbackAttemptInput {
   orderId: string;
@@ -30,15 +31,20 @@ export interface CallbackDelivery {
 
 type DeliveryRow = OrderRow & { operator_uid: string; operator_md5_key: string; attempts_in_round: string };
 
-/** Batching limits (see StatementBatch): the worker's callback jobs read and record in shared statements under load. */
+/** Batching limits (see CallBatch): the worker's callback jobs read and record in shared statements under load. */
 const CALLBACK_BATCH = { maxSize: 200, maxInFlight: 2 };
 
 /** Callback rounds and their attempts. A round is open while the order's callback_state is pending. */
 export class CallbackRepository {
-  private readonly deliveries = new StatementBatch<string, CallbackDelivery | null>({ ...CALLBACK_BATCH, run: (calls) => this.loadBatch(calls) });
-  /** One order per statement at most (the update below matches attempts to orders by order id). */
-  private readonly attemptRecords = new StatementBatch<CallbackAttemptInput, void>({
+  private readonly deliveries = new CallBatch<string, CallbackDelivery | null>({
     ...CALLBACK_BATCH,
+    isInputError: isDataError,
+    run: (calls) => this.loadBatch(calls),
+  });
+  /** One order per statement at most (the update below matches attempts to orders by order id). */
+  private readonly attemptRecords = new CallBatch<CallbackAttemptInput, void>({
+    ...CALLBACK_BATCH,
+    isInputError: isDataError,
     keyOf: (a) => canonicalId(a.orderId),
     run: (calls) => this.recordBatch(calls),
   });

@@ -2,7 +2,8 @@ import { canTransition, isTerminal, OrderStatus } from "@topup/protocol";
 import type { Database } from "./client";
 import { orderFromRow, type OrderRow } from "./order-rows";
 import { canonicalId, idText, type OrderRecord, type OrderTransitionRecord } from "./records";
-import { StatementBatch, type BatchedCall } from "./statement-batch";
+import { CallBatch, type BatchedCall } from "@topup/batching";
+import { isDataError } from "./errors";
 
 export interface NewOrder {
   operatorId: string;
@@ -48,8 +49,10 @@ interface PlannedPath {
 }
 
 /**
- * Batching limits (see StatementBatch). Inserts: the ingress's pushes; transitions: the worker's
+ * Batching limits (see CallBatch). Inserts: the ingress's pushes; transitions: the worker's
  * jobs. A few statements of each kind in flight keep the pool busy while calls pile up into them.
+ * A statement that fails on the data of one row (isDataError) is run again for each call alone, so
+ * one bad row never fails the calls it shared a statement with.
  */
 const INSERT_BATCH = { maxSize: 200, maxInFlight: 4 };
 const TRANSITION_BATCH = { maxSize: 200, maxInFlight: 2 };
@@ -105,10 +108,11 @@ export class IllegalTransitionError extends Error {
  * so they commit or vanish together.
  */
 export class OrderRepository {
-  private readonly inserts = new StatementBatch<NewOrder, InsertOutcome>({ ...INSERT_BATCH, run: (calls) => this.insertBatch(calls) });
+  private readonly inserts = new CallBatch<NewOrder, InsertOutcome>({ ...INSERT_BATCH, isInputError: isDataError, run: (calls) => this.insertBatch(calls) });
   /** One order per statement at most: a replayed step waits for the statement of the first one. */
-  private readonly paths = new StatementBatch<PlannedPath, OrderRecord | null>({
+  private readonly paths = new CallBatch<PlannedPath, OrderRecord | null>({
     ...TRANSITION_BATCH,
+    isInputError: isDataError,
     keyOf: (path) => path.orderId,
     run: (calls) => this.transitionBatch(calls),
   });
@@ -118,7 +122,7 @@ export class OrderRepository {
   /**
    * Stores a new order, or finds the one already stored under (operator, order_no). Resolves only
    * once the row has committed. Orders stored together go to the database as ONE statement
-   * (StatementBatch): under load that is one round trip and one commit (one WAL flush) for many
+   * (CallBatch): under load that is one round trip and one commit (one WAL flush) for many
    * orders, and alone it costs what a single insert did.
    */
   insert(order: NewOrder): Promise<InsertOutcome> {
@@ -206,7 +210,7 @@ export class OrderRepository {
    * last step only if it is still at `from`, and each step gets its own history row (in step order).
    * Used when several moves are learned at once (a channel that answers without delay), so they
    * cost one round trip and one commit instead of one per step. Each step carries its own reason.
-   * Paths of different orders share a statement under load (StatementBatch); one order's never do.
+   * Paths of different orders share a statement under load (CallBatch); one order's never do.
    */
   transitionPath(
     orderId: string,

@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+
 /**
  * Queue names, job payloads and job ids. Payloads carry ids as strings (never BigInt) and nothing
  * else the database already knows: the database is the source of truth and a job only says
@@ -9,14 +11,28 @@ export const QueueName = {
 } as const;
 
 /**
- * Advance one order by one step if it is still at `status` and still planned for `due` (the
+ * One step of one order: advance it if it is still at `status` and still planned for `due` (the
  * order's next_check_at, epoch ms); `polls` counts channel answers that changed nothing.
  */
-export interface FulfilmentJob {
+export interface FulfilmentStep {
   orderId: string;
   status: number;
   due: number;
   polls: number;
+}
+
+/**
+ * A fulfilment job: steps of one or more orders, taken together by one worker. New orders stored
+ * together arrive as one job, so that a queue round trip at either end serves all of them and
+ * their statements are batched in the worker; every other step is a job of its own.
+ */
+export interface FulfilmentJob {
+  steps: FulfilmentStep[];
+}
+
+/** The steps of a job's data; a job enqueued before jobs held several steps is one step itself. */
+export function stepsOf(data: FulfilmentJob | FulfilmentStep): FulfilmentStep[] {
+  return "steps" in data ? data.steps : [data];
 }
 
 /** Deliver round `round` of an order's callback (BullMQ retries the attempts). */
@@ -27,10 +43,17 @@ export interface CallbackJob {
 
 /**
  * Job ids make enqueueing idempotent: the same step of the same order is one job however many
- * times it is enqueued (by the ingress, a retried job, or the reconciler) while it exists.
+ * times it is enqueued (by the ingress, a retried job, or the reconciler) while it exists. A job of
+ * several steps is named after all of them, so the same steps enqueued twice are one job too.
  */
 export function fulfilmentJobId(job: FulfilmentJob): string {
-  return `order-${job.orderId}-s${job.status}-t${job.due}`;
+  if (job.steps.length === 1) {
+    const [step] = job.steps;
+    return `order-${step.orderId}-s${step.status}-t${step.due}`;
+  }
+  const hash = createHash("sha1");
+  for (const step of job.steps) hash.update(`${step.orderId}-s${step.status}-t${step.due};`);
+  return `orders-${hash.digest("hex")}`;
 }
 
 export function callbackJobId(job: CallbackJob): string {

@@ -1,6 +1,15 @@
+import { CallBatch, type BatchedCall } from "@topup/batching";
 import { Queue, type JobsOptions } from "bullmq";
 import type IORedis from "ioredis";
-import { CALLBACK_ATTEMPTS, callbackJobId, fulfilmentJobId, QueueName, type CallbackJob, type FulfilmentJob } from "./jobs";
+import {
+  CALLBACK_ATTEMPTS,
+  callbackJobId,
+  fulfilmentJobId,
+  QueueName,
+  type CallbackJob,
+  type FulfilmentJob,
+  type FulfilmentStep,
+} from "./jobs";
 
 export interface WorkQueuesOptions {
   connection: IORedis;
@@ -15,11 +24,37 @@ export interface WorkQueuesOptions {
 // and a job id must be free again for the reconciler once its job is gone.
 const KEEP = { removeOnComplete: true, removeOnFail: true } satisfies JobsOptions;
 
-/** The producer side of the two queues, shared by ingress (new orders) and worker (next steps). */
+/**
+ * Steps per job of new orders. Bounded so that one job's work stays short next to its lock
+ * (WORKER_LOCKING) and a retried job repeats little.
+ */
+const STEPS_PER_JOB = 100;
+
+/** Enqueues made within one event-loop turn (or while earlier ones are on their way) share one round trip to Redis. */
+const ENQUEUE_BATCH = { maxSize: 500, maxInFlight: 4 };
+
+/**
+ * The producer side of the two queues, shared by ingress (new orders) and worker (next steps,
+ * callbacks). Every enqueue resolves once Redis has the job; calls made close together share a
+ * round trip (CallBatch).
+ */
 export class WorkQueues {
   readonly fulfilment: Queue<FulfilmentJob>;
   readonly callback: Queue<CallbackJob>;
   private readonly callbackBackoffMs: number;
+  private readonly newSteps = new CallBatch<FulfilmentStep, void>({
+    maxSize: STEPS_PER_JOB,
+    maxInFlight: ENQUEUE_BATCH.maxInFlight,
+    run: (calls) => this.addTogether(calls),
+  });
+  private readonly singleSteps = new CallBatch<FulfilmentStep, void>({
+    ...ENQUEUE_BATCH,
+    run: (calls) => this.addEach(this.fulfilment, calls, (step) => ({ name: "advance", data: { steps: [step] }, opts: this.fulfilmentOptions({ steps: [step] }) })),
+  });
+  private readonly callbacks = new CallBatch<CallbackJob, void>({
+    ...ENQUEUE_BATCH,
+    run: (calls) => this.addEach(this.callback, calls, (job) => ({ name: "deliver", data: job, opts: this.callbackOptions(job) })),
+  });
 
   constructor(options: WorkQueuesOptions) {
     this.fulfilment = new Queue<FulfilmentJob>(QueueName.fulfilment, { connection: options.connection, prefix: options.prefix });
@@ -30,35 +65,55 @@ export class WorkQueues {
     this.callback.on("error", onError);
   }
 
-  /** Runs at job.due (epoch ms), or now if that has passed. */
-  async enqueueFulfilment(job: FulfilmentJob): Promise<void> {
-    await this.fulfilment.add("advance", job, this.fulfilmentOptions(job));
+  /** A new order's first step: new orders enqueued together become ONE job (up to STEPS_PER_JOB steps). */
+  enqueueNew(step: FulfilmentStep): Promise<void> {
+    return this.newSteps.add(step);
   }
 
-  /** Several at once, in one round trip to Redis. */
-  async enqueueFulfilments(jobs: readonly FulfilmentJob[]): Promise<void> {
-    await this.fulfilment.addBulk(jobs.map((job) => ({ name: "advance", data: job, opts: this.fulfilmentOptions(job) })));
+  /** A step as a job of its own, run at step.due (epoch ms), or now if that has passed. */
+  enqueueFulfilment(step: FulfilmentStep): Promise<void> {
+    return this.singleSteps.add(step);
+  }
+
+  enqueueCallback(job: CallbackJob): Promise<void> {
+    return this.callbacks.add(job);
+  }
+
+  private async addTogether(calls: readonly BatchedCall<FulfilmentStep, void>[]): Promise<void> {
+    const job: FulfilmentJob = { steps: calls.map((call) => call.input) };
+    await this.fulfilment.add("advance", job, this.fulfilmentOptions(job));
+    for (const call of calls) call.resolve();
+  }
+
+  /** One job per call, all in one round trip. */
+  private async addEach<In, Data>(
+    queue: Queue<Data>,
+    calls: readonly BatchedCall<In, void>[],
+    jobOf: (input: In) => { name: string; data: Data; opts: JobsOptions },
+  ): Promise<void> {
+    await queue.addBulk(calls.map((call) => jobOf(call.input)) as Parameters<Queue<Data>["addBulk"]>[0]);
+    for (const call of calls) call.resolve();
   }
 
   private fulfilmentOptions(job: FulfilmentJob): JobsOptions {
-    const delay = job.due - Date.now();
+    const delay = Math.max(...job.steps.map((step) => step.due)) - Date.now();
     return {
       ...KEEP,
       jobId: fulfilmentJobId(job),
       delay: delay > 0 ? delay : undefined,
-      // A crash or a database outage mid-step: try the step again (it is idempotent).
+      // A crash or a database outage mid-step: try the job again (every step is idempotent).
       attempts: 10,
       backoff: { type: "exponential", delay: 1_000 },
     };
   }
 
-  async enqueueCallback(job: CallbackJob): Promise<void> {
-    await this.callback.add("deliver", job, {
+  private callbackOptions(job: CallbackJob): JobsOptions {
+    return {
       ...KEEP,
       jobId: callbackJobId(job),
       attempts: CALLBACK_ATTEMPTS,
       backoff: { type: "exponential", delay: this.callbackBackoffMs },
-    });
+    };
   }
 
   async close(): Promise<void> {

@@ -1,13 +1,14 @@
-import { StatementBatch, type BatchedCall } from "../src/statement-batch";
+import { CallBatch, type BatchedCall } from "../src";
 
-/** A fake statement: records each batch it is given, and finishes when the test says so. */
+/** A fake operation: records each batch it is given, and finishes when the test says so. */
 function recorder(options: { maxSize?: number; maxInFlight?: number; keyOf?: (n: number) => string; fail?: (batch: number[]) => unknown } = {}) {
   const batches: number[][] = [];
   const finishers: (() => void)[] = [];
-  const batch = new StatementBatch<number, number>({
+  const batch = new CallBatch<number, number>({
     maxSize: options.maxSize ?? 100,
     maxInFlight: options.maxInFlight ?? 1,
     keyOf: options.keyOf,
+    isInputError: (error) => (error as { code?: string }).code === "22001",
     run: async (calls: readonly BatchedCall<number, number>[]) => {
       const inputs = calls.map((c) => c.input);
       batches.push(inputs);
@@ -23,7 +24,7 @@ function recorder(options: { maxSize?: number; maxInFlight?: number; keyOf?: (n:
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-it("sends the calls of one event-loop turn as one statement, and settles each with its own result", async () => {
+it("sends the calls of one event-loop turn as one operation, and settles each with its own result", async () => {
   const { batch, batches, finishAll } = recorder();
   const results = Promise.all([1, 2, 3].map((n) => batch.add(n)));
   await turn();
@@ -32,14 +33,14 @@ it("sends the calls of one event-loop turn as one statement, and settles each wi
   expect(await results).toEqual([10, 20, 30]);
 });
 
-it("gathers the calls made while maxInFlight statements run into the next statement", async () => {
+it("gathers the calls made while maxInFlight operations run into the next one", async () => {
   const { batch, batches, finishAll } = recorder({ maxInFlight: 1 });
   const first = batch.add(1);
   await turn();
   const later = [2, 3, 4].map((n) => batch.add(n));
   await turn();
   await turn();
-  expect(batches).toEqual([[1]]); // still waiting for the first statement
+  expect(batches).toEqual([[1]]); // still waiting for the first operation
   finishAll();
   expect(await first).toBe(10);
   await turn();
@@ -49,7 +50,7 @@ it("gathers the calls made while maxInFlight statements run into the next statem
   expect(await Promise.all(later)).toEqual([20, 30, 40]);
 });
 
-it("runs up to maxInFlight statements at once and caps each at maxSize calls", async () => {
+it("runs up to maxInFlight operations at once and caps each at maxSize calls", async () => {
   const { batch, batches, finishAll } = recorder({ maxInFlight: 2, maxSize: 2 });
   const all = Promise.all([1, 2, 3, 4, 5].map((n) => batch.add(n)));
   await turn();
@@ -62,7 +63,7 @@ it("runs up to maxInFlight statements at once and caps each at maxSize calls", a
   expect(await all).toEqual([10, 20, 30, 40, 50]);
 });
 
-it("never puts two calls with the same key in one statement; the later one waits for the next, in order", async () => {
+it("never puts two calls with the same key in one operation; the later one waits for the next, in order", async () => {
   const { batch, batches, finishAll } = recorder({ keyOf: (n) => String(n % 10) });
   const all = Promise.all([1, 11, 2, 22, 3].map((n) => batch.add(n)));
   await turn();
@@ -75,7 +76,7 @@ it("never puts two calls with the same key in one statement; the later one waits
   expect(await all).toEqual([10, 110, 20, 220, 30]);
 });
 
-it("runs each call alone when the statement fails on the data of a row, so only that call fails", async () => {
+it("runs each call alone when the operation fails on one call's input, so only that call fails", async () => {
   const dataError = Object.assign(new Error("value too long"), { code: "22001" });
   const { batch, batches, finishAll } = recorder({ maxInFlight: 10, fail: (inputs) => (inputs.includes(2) ? dataError : null) });
   const all = Promise.allSettled([1, 2, 3].map((n) => batch.add(n)));
@@ -89,7 +90,7 @@ it("runs each call alone when the statement fails on the data of a row, so only 
   expect(batches).toEqual([[1, 2, 3], [1], [2], [3]]);
 });
 
-it("fails every call of a statement that failed for any other reason (the database is unavailable)", async () => {
+it("fails every call of an operation that failed for any other reason (the database is unavailable)", async () => {
   const down = Object.assign(new Error("connection refused"), { code: "ECONNREFUSED" });
   const { batch, batches, finishAll } = recorder({ fail: () => down });
   const all = Promise.allSettled([1, 2].map((n) => batch.add(n)));

@@ -1,47 +1,45 @@
-/** One caller's share of a batched statement. */
+/** One caller's share of a batched operation. */
 export interface BatchedCall<In, Out> {
   readonly input: In;
   resolve(value: Out): void;
   reject(error: unknown): void;
 }
 
-export interface StatementBatchOptions<In, Out> {
+export interface CallBatchOptions<In, Out> {
   /**
-   * Runs ONE statement for the calls and settles each of them. It throws only when the statement
-   * itself failed (before settling anything); settling a call twice does nothing.
+   * Carries out ONE operation (a statement, a queue round trip) for the calls and settles each of
+   * them. It throws only when the operation itself failed, before settling anything; settling a
+   * call twice does nothing.
    */
   run: (calls: readonly BatchedCall<In, Out>[]) => Promise<void>;
-  /** Calls per statement at most. */
+  /** Calls per operation at most. */
   maxSize: number;
-  /** Statements of this kind running at once at most; calls made meanwhile wait and go together. */
+  /** Operations of this kind running at once at most; calls made meanwhile wait and go together. */
   maxInFlight: number;
-  /** Calls with the same key never share a statement (a later one waits for the next). */
+  /** Calls with the same key never share an operation (a later one waits for the next). */
   keyOf?: (input: In) => string;
-}
-
-/** PostgreSQL's data exception (22xxx) and integrity violation (23xxx) classes: a problem of the rows, not of the database. */
-export function isDataError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && (code.startsWith("22") || code.startsWith("23"));
+  /**
+   * Errors that concern some call's input rather than the operation (a database data error):
+   * the operation is then run again for each call alone, so that one bad input never fails the
+   * calls it happened to share an operation with.
+   */
+  isInputError?: (error: unknown) => boolean;
 }
 
 /**
- * Group commit for one kind of statement. A call is sent at the end of the event-loop turn it was
+ * Group commit for one kind of operation. A call goes out at the end of the event-loop turn it was
  * made in, together with every call of the same kind made in that turn, or — while `maxInFlight`
- * statements of this kind are already running — with every call made until one of them finishes.
- * Alone, a call costs what an unbatched one did plus one turn; under load one round trip, one plan
- * execution and one commit (one WAL flush) serve many calls, which is what the database and the pg
- * client spend most per order on (bench/, issue #4).
- *
- * A statement that fails on the data of some row (22xxx/23xxx) is run again for each call alone, so
- * that one bad row never fails the calls it happened to share a statement with.
+ * operations of this kind are already running — with every call made until one of them finishes.
+ * Alone, a call costs what an unbatched one did plus one turn; under load one round trip (and, for
+ * a statement, one plan execution and one commit) serves many calls, which is what the database,
+ * Redis and their clients spend most per order on (bench/, issue #4).
  */
-export class StatementBatch<In, Out> {
+export class CallBatch<In, Out> {
   private queue: BatchedCall<In, Out>[] = [];
   private inFlight = 0;
   private flushPlanned = false;
 
-  constructor(private readonly options: StatementBatchOptions<In, Out>) {}
+  constructor(private readonly options: CallBatchOptions<In, Out>) {}
 
   add(input: In): Promise<Out> {
     return new Promise<Out>((resolve, reject) => {
@@ -94,7 +92,7 @@ export class StatementBatch<In, Out> {
     try {
       await this.options.run(batch);
     } catch (error) {
-      if (batch.length > 1 && isDataError(error)) {
+      if (batch.length > 1 && this.options.isInputError?.(error)) {
         await Promise.all(batch.map((call) => this.runBatch([call])));
         return;
       }

@@ -1,0 +1,1 @@
+export { CallBatch, type BatchedCall, type CallBatchOptions } from "./call-batch";
