@@ -89,6 +89,35 @@ describe("GuardedHttpAgent socket check (last line of defence)", () => {
     }
   });
 
+  it("keeps a burst's connections open for the next burst instead of closing and dialling them again", async () => {
+    let answer: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (answer = resolve));
+    const s = await startServer((_req, res) => void released.then(() => res.end("ok")));
+    const agent = new GuardedHttpAgent({ allowed, lookup: fakeLookup({}) });
+    const post = () =>
+      new Promise<void>((resolve, reject) => {
+        const req = http.request({ host: "127.0.0.1", port: s.port, method: "POST", agent, path: "/cb" }, (res) => {
+          res.resume();
+          res.on("end", () => resolve());
+        });
+        req.on("error", reject);
+        req.end("x=1");
+      });
+    try {
+      const burst = Array.from({ length: 40 }, post); // 40 at once: 40 connections
+      await new Promise((r) => setTimeout(r, 100));
+      answer();
+      await Promise.all(burst);
+      expect(s.connections).toBe(40);
+      await Promise.all(Array.from({ length: 40 }, post)); // the next burst reuses all of them
+      expect(s.connections).toBe(40);
+      expect(s.requests).toHaveLength(80);
+    } finally {
+      agent.destroy();
+      await s.close();
+    }
+  });
+
   it("lets an allowed peer through, with the address resolved by the guarded lookup", async () => {
     const s = await startServer((_req, res) => res.end("ok"));
     const agent = new GuardedHttpAgent({ allowed: AddressMatcher.parse("127.0.0.1/32, ::1"), lookup: fakeLookup({ "cb.example.test": ["127.0.0.1", "::1"] }) });
