@@ -96,12 +96,13 @@ export class CallbackRepository {
         SELECT order_id, round, attempt_no, status, started_at, http_status, body_excerpt, latency_ms, error,
                remote_address, acknowledged
         FROM input
-        RETURNING order_id
       )
+      -- The insert runs to completion whether or not it is referenced (a failure fails the whole
+      -- statement); not joining it leaves the planner the primary-key lookup per input row.
       UPDATE orders SET
         callback_state = CASE WHEN input.acknowledged THEN 'acked' WHEN input.final THEN 'failed' ELSE orders.callback_state END,
         updated_at = now()
-      FROM attempt JOIN input ON input.order_id = attempt.order_id
+      FROM input
       WHERE orders.id = input.order_id AND orders.callback_round = input.round AND orders.callback_state = 'pending'`,
       [
         attempts.map((a) => a.orderId),

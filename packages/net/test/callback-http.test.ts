@@ -1,4 +1,5 @@
 import type http from "node:http";
+import net from "node:net";
 import { AddressMatcher } from "../src/address-matcher";
 import { CallbackHttpClient, type CallbackHttpClientOptions } from "../src/callback-http";
 import { closedPort, fakeLookup, forbidSystemDns, sleep, startServer, type Handler, type LoopbackServer } from "./support/loopback";
@@ -50,6 +51,26 @@ describe("CallbackHttpClient — answers", () => {
     for (let i = 0; i < 3; i++) expect((await c.post(s.origin, FORM)).httpStatus).toBe(200);
     expect(s.connections).toBe(1);
     expect(s.requests).toHaveLength(3);
+  });
+
+  it("asks the kernel for TCP keep-alive once per connection, not at every callback", async () => {
+    const s = await server((_req, res) => res.end("ok"));
+    const c = client();
+    const calls: unknown[][] = [];
+    const original = net.Socket.prototype.setKeepAlive;
+    const spy = jest.spyOn(net.Socket.prototype, "setKeepAlive").mockImplementation(function (this: net.Socket, ...args) {
+      calls.push(args);
+      return original.apply(this, args);
+    });
+    try {
+      for (let i = 0; i < 5; i++) expect((await c.post(`${s.origin}/notify`, FORM)).body).toBe("ok");
+    } finally {
+      spy.mockRestore();
+    }
+    expect(s.connections).toBe(1);
+    // Node skips the setsockopt when nothing changes; alternating delays made every call a real one.
+    expect(calls.length).toBeGreaterThan(0);
+    expect(new Set(calls.map((args) => JSON.stringify(args))).size).toBe(1);
   });
 
   it("returns a 500 answer as an answer, not an error", async () => {
