@@ -28,6 +28,12 @@ export class FulfilmentScheduler {
     });
   }
 
+  /** Since when the oldest fulfilment work still waiting for a worker has been queued; null when none waits. */
+  async backlogSince(): Promise<Date | null> {
+    const since = await this.queues.oldestWaitingFulfilment();
+    return since === null ? null : new Date(since);
+  }
+
   /** Enqueues whatever the order needs next: its planned fulfilment step, or its open callback round. */
   async scheduleNext(order: OrderRecord, polls = 0): Promise<void> {
     if (order.callbackState === "pending") {

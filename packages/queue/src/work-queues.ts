@@ -79,6 +79,15 @@ export class WorkQueues {
     return this.callbacks.add(job);
   }
 
+  /**
+   * When the oldest fulfilment job still waiting for a worker was enqueued (epoch ms), or null when
+   * none waits: how far behind the workers are.
+   */
+  async oldestWaitingFulfilment(): Promise<number | null> {
+    const [oldest] = await this.fulfilment.getJobs(["wait"], 0, 0, true);
+    return oldest ? oldest.timestamp : null;
+  }
+
   private async addTogether(calls: readonly BatchedCall<FulfilmentStep, void>[]): Promise<void> {
     const job: FulfilmentJob = { steps: calls.map((call) => call.input) };
     await this.fulfilment.add("advance", job, this.fulfilmentOptions(job));

@@ -65,3 +65,17 @@ it("reads the steps of a job from before jobs held several (one step as the whol
   expect(stepsOf(legacy)).toEqual([legacy]);
   expect(stepsOf({ steps: [legacy] })).toEqual([legacy]);
 });
+
+it("tells when the oldest fulfilment job still waiting was enqueued, and null when none waits", async () => {
+  expect(await queues.oldestWaitingFulfilment()).toBeNull();
+  const first = step({ status: 2 });
+  const second = step({ status: 2 });
+  await queues.enqueueFulfilment(first);
+  await new Promise((r) => setTimeout(r, 30));
+  await queues.enqueueFulfilment(second);
+  await queues.enqueueFulfilment(step({ status: 0, due: Date.now() + 60_000 })); // delayed: not waiting
+  const waiting = await queues.fulfilment.getJobs(["wait"]);
+  const enqueuedAt = (s: FulfilmentStep) => waiting.find((job) => job.data.steps[0].orderId === s.orderId)!.timestamp;
+  expect(enqueuedAt(first)).toBeLessThan(enqueuedAt(second));
+  expect(await queues.oldestWaitingFulfilment()).toBe(enqueuedAt(first));
+});
