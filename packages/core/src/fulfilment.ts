@@ -60,12 +60,12 @@ export function pollDelayMs(stepDelayMs: number, polls: number): number {
   return Math.min(Math.max(stepDelayMs, 1_000) * 2 ** Math.min(polls, 16), 60_000);
 }
 
-/** Bounds the steps one job takes when the channel asks for no delay between them. */
-const MAX_STEPS_PER_JOB = 8;
+/** Bounds the moves one step of an order takes when the channel asks for no delay between them. */
+const MAX_MOVES_PER_STEP = 8;
 
 /**
- * Drives an order through the state machine. A job names the status and the planned time it was
- * made for; if the order has moved on (a replayed or duplicate job), it does nothing. Every change
+ * Drives orders through the state machine. A job's step names an order, the status and the planned
+ * time it was made for; if the order has moved on (a replayed or duplicate job), it does nothing. Every change
  * is a conditional transition (`WHERE status = from`), so two runs of the same job cannot move an
  * order twice, and an order is with at most one channel (the one recorded on it).
  *
@@ -110,7 +110,7 @@ export class Fulfilment {
     }
     const planned: PlannedMove[] = [];
     let view = order; // the order as the planned moves leave it
-    while (!isTerminal(view.status) && moves < MAX_STEPS_PER_JOB && (moves === 0 || this.channel.stepDelayMs === 0)) {
+    while (!isTerminal(view.status) && moves < MAX_MOVES_PER_STEP && (moves === 0 || this.channel.stepDelayMs === 0)) {
       const next = await this.decide(view);
       if (next === "ask-again") return this.askAgain(order, planned, moves > 0 ? 0 : step.polls);
       if (next === null) break;
