@@ -65,9 +65,9 @@ const MAX_MOVES_PER_STEP = 8;
 
 /**
  * Drives orders through the state machine. A job's step names an order, the status and the planned
- * time it was made for; if the order has moved on (a replayed or duplicate job), it does nothing. Every change
- * is a conditional transition (`WHERE status = from`), so two runs of the same job cannot move an
- * order twice, and an order is with at most one channel (the one recorded on it).
+ * time it was made for; if the order has moved on (a replayed or duplicate job), it does nothing.
+ * Every change is a conditional transition (`WHERE status = from`), so two runs of the same job
+ * cannot move an order twice, and an order is with at most one channel (the one recorded on it).
  *
  * A new order's first move (5 → 6, "placing with <channel>") is committed before the channel is
  * asked, so that a placement is never made without the record of it; that update also returns the

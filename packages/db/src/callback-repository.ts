@@ -1,6 +1,6 @@
 import type { Database } from "./client";
 import { orderFromRow, type OrderRow } from "./order-rows";
-import { canonicalId, idText, type CallbackAttemptRecord, type OrderRecord } from "./records";
+import { byId, canonicalId, idText, type CallbackAttemptRecord, type OrderRecord } from "./records";
 import { CallBatch, type BatchedCall } from "@topup/batching";
 import { isDataError } from "./errors";
 
@@ -81,7 +81,7 @@ export class CallbackRepository {
   }
 
   private async recordBatch(calls: readonly BatchedCall<CallbackAttemptInput, void>[]): Promise<void> {
-    const attempts = calls.map((c) => c.input);
+    const attempts = calls.map((c) => c.input).sort(byId((a) => a.orderId)); // row locks in id order (OrderRepository.insertBatch)
     await this.db.query(
       "callback_record_attempt",
       `WITH input AS (

@@ -1,9 +1,9 @@
+import { CallBatch, type BatchedCall } from "@topup/batching";
 import { canTransition, isTerminal, OrderStatus } from "@topup/protocol";
 import type { Database } from "./client";
-import { orderFromRow, type OrderRow } from "./order-rows";
-import { canonicalId, idText, type OrderRecord, type OrderTransitionRecord } from "./records";
-import { CallBatch, type BatchedCall } from "@topup/batching";
 import { isDataError } from "./errors";
+import { orderFromRow, type OrderRow } from "./order-rows";
+import { byId, canonicalId, idText, type OrderRecord, type OrderTransitionRecord } from "./records";
 
 export interface NewOrder {
   operatorId: string;
@@ -159,7 +159,9 @@ export class OrderRepository {
         SELECT id, NULL, ${OrderStatus.Created}, 'accepted', created_at FROM created
       )
       SELECT * FROM created`,
-      insertColumns(calls.map((c) => c.input)),
+      // In key order, like every batch that takes row locks: two statements holding some of the
+      // same rows then wait for each other in turn instead of deadlocking.
+      insertColumns(calls.map((c) => c.input).sort((a, b) => (orderKey(a.operatorId, a.orderNo) < orderKey(b.operatorId, b.orderNo) ? -1 : 1))),
     );
     const created = new Map(rows.map((row) => [orderKey(idText(row.operator_id), row.order_no), row]));
     await Promise.all(
@@ -298,7 +300,7 @@ export class OrderRepository {
         ORDER BY income.order_id
       )
       SELECT * FROM moved`,
-      pathColumns(calls.map((c) => c.input)),
+      pathColumns(calls.map((c) => c.input).sort(byId((path) => path.orderId))), // id order: see insertBatch
     );
     const moved = new Map(rows.map((row) => [idText(row.id), row]));
     for (const call of calls) {

@@ -93,6 +93,22 @@ export function canonicalId(id: string): string {
   return /^[0-9]+$/.test(id) ? BigInt(id).toString() : id;
 }
 
+/**
+ * A comparator ordering items by a numeric id given as text ("9" before "10"); text that is not an
+ * id sorts after every id (the database refuses it later, for that item alone).
+ */
+export function byId<T>(idOf: (item: T) => string): (a: T, b: T) => number {
+  const key = (item: T): [number, string] => {
+    const id = canonicalId(idOf(item));
+    return /^[0-9]+$/.test(id) ? [id.length, id] : [Number.MAX_SAFE_INTEGER, id];
+  };
+  return (a, b) => {
+    const [lengthA, idA] = key(a);
+    const [lengthB, idB] = key(b);
+    return lengthA - lengthB || (idA < idB ? -1 : idA > idB ? 1 : 0);
+  };
+}
+
 /** Money and counters: integers that must stay exact in a JS number. */
 export function safeNumber(value: bigint | number | string): number {
   const n = typeof value === "number" ? value : Number(value);
