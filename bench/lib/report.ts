@@ -35,6 +35,8 @@ export function printReport(r: Record<string, any>): void {
       const p = i[k];
       if (p) line(`${k === "at50pct" ? "50%" : "80%"} (${int(p.targetRatePerS)}/s)  ${lat(p.latencyMs)}  (service-only p99 ${f(p.serviceLatencyMs?.p99, 2)} ms; rejected ${int(p.rejected)})`);
     }
+    const pairs = i.pairedWithBareExpress;
+    if (pairs?.rounds) line(`paired with bare Express (${pairs.secondsEach} s each, interleaved): ${pairs.rounds.map((p: any) => `${int(p.ingressPerS)}/${int(p.expressPerS)} = ${f(p.ratio, 3)}`).join(", ")}; median ${f(pairs.medianRatio, 3)}`);
     line(`stored ${int(i.database?.ordersStored)} orders; ${f(i.database?.statementsPerPush, 2)} statements per push`);
   }
 
@@ -85,7 +87,7 @@ export function printReport(r: Record<string, any>): void {
 
   const ratios = r.ratios ?? {};
   line();
-  line(`ratios: ingress/bare Express ${f(ratios.ingressOverBareExpress, 3)}; ingress/raw INSERT ${f(ratios.ingressOverRawInsert, 3)}; ingress/platform insert without HTTP ${f(ratios.ingressOverPlatformInsert, 3)}; end-to-end/ingress ${f(ratios.endToEndOverIngress, 3)}`);
+  line(`ratios: ingress/bare Express ${f(ratios.ingressOverBareExpress, 3)} (interleaved pairs, median: ${f(ratios.ingressOverBareExpressPaired, 3)}); ingress/raw INSERT ${f(ratios.ingressOverRawInsert, 3)}; ingress/platform insert without HTTP ${f(ratios.ingressOverPlatformInsert, 3)}; end-to-end/ingress ${f(ratios.endToEndOverIngress, 3)}`);
 
   const mem = r.memory?.perProcess ?? {};
   const memLine = Object.entries<any>(mem)

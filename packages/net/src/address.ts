@@ -8,6 +8,7 @@
  */
 import { isIPv4, isIPv6 } from "node:net";
 import ipaddr from "ipaddr.js";
+import { memoized } from "./memo";
 
 export type ParsedIp = ipaddr.IPv4 | ipaddr.IPv6;
 
@@ -20,18 +21,12 @@ const GLOBAL_UNICAST_V6: [ipaddr.IPv6, number] = [ipaddr.IPv6.parse("2000::"), 3
  */
 export function parseIp(text: string): ParsedIp | null {
   if (typeof text !== "string") return null;
-  // Every request parses the same few addresses several times (peer, whitelist, notify_url host),
-  // and ipaddr.js's IPv6 parser is costly; the parsed objects are never mutated, so they are shared.
-  const cached = parsedIps.get(text);
-  if (cached !== undefined) return cached;
-  const parsed = parseIpText(text);
-  if (parsedIps.size >= PARSED_IP_CACHE_SIZE) parsedIps.clear(); // bounded: callers' text is untrusted
-  parsedIps.set(text, parsed);
-  return parsed;
+  return parseIpMemo(text);
 }
 
-const PARSED_IP_CACHE_SIZE = 4096;
-const parsedIps = new Map<string, ParsedIp | null>();
+// Every request parses the same few addresses several times (peer, whitelist, notify_url host),
+// and ipaddr.js's IPv6 parser is costly; the parsed objects are never mutated, so they are shared.
+const parseIpMemo = memoized(parseIpText, 4096);
 
 function parseIpText(text: string): ParsedIp | null {
   let s = text.trim();

@@ -6,6 +6,7 @@
 import { isPublicUnicast, normalizeIp } from "./address";
 import type { AddressMatcher } from "./address-matcher";
 import { lookupWithTimeout, systemLookupAll, type LookupAll } from "./lookup";
+import { memoized } from "./memo";
 import { TtlCache } from "./ttl-cache";
 
 export type { LookupAll } from "./lookup";
@@ -22,6 +23,14 @@ export function isAllowedDestination(ip: string, allowed: AddressMatcher): boole
  * exactly as it would be dialled.
  */
 export function callbackHost(url: string): string | null {
+  return callbackHostMemo(url);
+}
+
+// An operator sends the same notify_url with every order, checked at push and again at each
+// callback attempt: the host is parsed once (the answer is a string, safe to share).
+const callbackHostMemo = memoized(parseCallbackHost, 1024);
+
+function parseCallbackHost(url: string): string | null {
   let parsed: URL;
   try {
     parsed = new URL(url);
