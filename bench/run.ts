@@ -45,7 +45,7 @@ const ROOT = resolve(__dirname, "..");
 const hrUs = () => Number(process.hrtime.bigint() / 1000n);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Interleaved Express/ingress pairs for the paired ratio (see Bench.pairedRatio). */
-const PAIRED_ROUNDS = 3;
+const PAIRED_ROUNDS = 5;
 const PAIRED_SECONDS = 4;
 
 interface Stack {
