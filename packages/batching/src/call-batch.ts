@@ -38,6 +38,7 @@ export class CallBatch<In, Out> {
   private queue: BatchedCall<In, Out>[] = [];
   private inFlight = 0;
   private flushPlanned = false;
+  private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly options: CallBatchOptions<In, Out>) {}
 
@@ -46,6 +47,16 @@ export class CallBatch<In, Out> {
       this.queue.push({ input, resolve, reject });
       this.planFlush();
     });
+  }
+
+  /** Resolves once nothing is queued or running: every call made so far, and any made meanwhile, carried out (a clean stop waits for this). */
+  settled(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private isIdle(): boolean {
+    return this.queue.length === 0 && this.inFlight === 0;
   }
 
   private planFlush(): void {
@@ -64,6 +75,7 @@ export class CallBatch<In, Out> {
       void this.runBatch(batch).finally(() => {
         this.inFlight--;
         this.planFlush();
+        if (this.isIdle()) for (const resolve of this.idleWaiters.splice(0)) resolve();
       });
     }
   }

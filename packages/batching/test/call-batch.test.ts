@@ -104,3 +104,20 @@ it("fails every call of an operation that failed for any other reason (the datab
   await turn();
   expect(batches).toEqual([[1, 2], [7]]);
 });
+
+it("tells when every call made so far (and meanwhile) has been carried out", async () => {
+  const { batch, finishAll } = recorder({ maxInFlight: 1 });
+  await batch.settled(); // nothing to wait for
+  let settled = false;
+  const calls = [batch.add(1), batch.add(2)];
+  const done = batch.settled().then(() => (settled = true));
+  await turn();
+  const later = batch.add(3); // made while the first statement runs: waited for too
+  finishAll();
+  await turn();
+  await turn();
+  expect(settled).toBe(false);
+  finishAll();
+  await done;
+  expect(await Promise.all([...calls, later])).toEqual([10, 20, 30]);
+});

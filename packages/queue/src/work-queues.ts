@@ -125,7 +125,9 @@ export class WorkQueues {
     };
   }
 
+  /** Sends what was enqueued before closing (the ingress's new orders are enqueued without waiting). */
   async close(): Promise<void> {
+    await Promise.all([this.newSteps.settled(), this.singleSteps.settled(), this.callbacks.settled()]);
     await Promise.all([this.fulfilment.close(), this.callback.close()]);
   }
 }

@@ -79,3 +79,14 @@ it("tells when the oldest fulfilment job still waiting was enqueued, and null wh
   expect(enqueuedAt(first)).toBeLessThan(enqueuedAt(second));
   expect(await queues.oldestWaitingFulfilment()).toBe(enqueuedAt(first));
 });
+
+it("sends what was enqueued before it closes: a new order stored just before a stop keeps its job", async () => {
+  const own = createProducerConnection(redisUrl);
+  const closing = new WorkQueues({ connection: own, prefix, callbackBackoffMs: 50 });
+  const last = step();
+  void closing.enqueueNew(last); // fire-and-forget, as the ingress does
+  await closing.close();
+  own.disconnect();
+  const jobs = await queues.fulfilment.getJobs(["wait"]);
+  expect(jobs.map((j) => j.data.steps)).toEqual([[last]]);
+});
