@@ -125,9 +125,16 @@ export class WorkQueues {
     };
   }
 
-  /** Sends what was enqueued before closing (the ingress's new orders are enqueued without waiting). */
-  async close(): Promise<void> {
-    await Promise.all([this.newSteps.settled(), this.singleSteps.settled(), this.callbacks.settled()]);
+  /**
+   * Sends what was enqueued before closing (the ingress's new orders are enqueued without waiting),
+   * for at most `sendWithinMs`: with Redis unreachable an add never settles, and the database has
+   * those orders for the reconciler anyway.
+   */
+  async close(sendWithinMs = 2_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, sendWithinMs)));
+    await Promise.race([Promise.all([this.newSteps.settled(), this.singleSteps.settled(), this.callbacks.settled()]), deadline]);
+    clearTimeout(timer);
     await Promise.all([this.fulfilment.close(), this.callback.close()]);
   }
 }
