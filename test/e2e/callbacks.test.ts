@@ -74,6 +74,20 @@ it.each([
   expect((await orderDetail(orderNo)).callbackAttempts).toHaveLength(3);
 });
 
+it("records an answer holding a byte PostgreSQL cannot store (NUL) and still ends after 3 attempts", async () => {
+  // A failed record would leave the attempt uncounted: the round would be tried again and again.
+  answerWith(200, "ok\u0000garbage");
+  const orderNo = `NUL${Date.now()}`;
+  const detail = await pushAndSettle(orderNo, stack.receiver.url, "failed");
+  await new Promise((r) => setTimeout(r, BACKOFF_MS * 5));
+  expect(stack.receiver.for(orderNo)).toHaveLength(3);
+  expect(detail.callbackAttempts.map((a: any) => [a.attemptNo, a.bodyExcerpt])).toEqual([
+    [1, "ok\ufffdgarbage"],
+    [2, "ok\ufffdgarbage"],
+    [3, "ok\ufffdgarbage"],
+  ]);
+});
+
 it("acknowledges on the second attempt when the first fails", async () => {
   let calls = 0;
   stack.receiver.respond = (_cb, res) => {

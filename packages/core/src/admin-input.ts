@@ -15,6 +15,14 @@ export interface OperatorInput {
   rateLimitPerSecond?: number | null;
 }
 
+/**
+ * Free text an administrator types (names, ledger records, reasons). Control characters are refused:
+ * they have no place in these fields, and PostgreSQL cannot even store NUL (the write would fail).
+ */
+function isText(v: unknown, max: number, nonEmpty: boolean): boolean {
+  return typeof v === "string" && v.length <= max && (!nonEmpty || v.trim().length > 0) && !/[\u0000-\u001f\u007f]/.test(v);
+}
+
 const UID = /^[0-9A-Za-z_-]{1,32}$/;
 const MD5KEY = /^[0-9A-Za-z]{16,64}$/;
 
@@ -23,7 +31,7 @@ type FieldCheck = (value: unknown) => string | null;
 const isInt = (v: unknown, min: number, max: number): v is number => Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
 
 const OPERATOR_FIELDS: Record<keyof OperatorInput, FieldCheck> = {
-  name: (v) => (typeof v === "string" && v.trim().length > 0 && v.length <= 128 ? null : "name must be a non-empty string of at most 128 characters"),
+  name: (v) => (isText(v, 128, true) ? null : "name must be a non-empty string of at most 128 characters, without control characters"),
   uid: (v) => (typeof v === "string" && UID.test(v) ? null : "uid must be 1-32 of [0-9A-Za-z_-]"),
   md5key: (v) => (typeof v === "string" && MD5KEY.test(v) ? null : "md5key must be 16-64 letters or digits"),
   rateBp: (v) => (isInt(v, 0, 10_000) ? null : "rateBp must be an integer from 0 to 10000"),
@@ -79,7 +87,7 @@ export function checkAdjustment(body: unknown): Checked<AdjustmentInput> {
   const checked = checkObject(body, {
     income: (v) => (isInt(v, 0, 1e13) ? null : "income must be a non-negative integer (fen)"),
     expenditure: (v) => (isInt(v, 0, 1e13) ? null : "expenditure must be a non-negative integer (fen)"),
-    record: (v) => (typeof v === "string" && v.trim().length > 0 && v.length <= 128 ? null : "record must be a non-empty string of at most 128 characters"),
+    record: (v) => (isText(v, 128, true) ? null : "record must be a non-empty string of at most 128 characters, without control characters"),
   });
   if (!checked.ok) return checked;
   const { income = 0, expenditure = 0, record } = checked.value as Partial<AdjustmentInput>;
@@ -91,7 +99,7 @@ export function checkAdjustment(body: unknown): Checked<AdjustmentInput> {
 export function checkResolution(body: unknown): Checked<{ status: 4 | 10; reason?: string }> {
   const checked = checkObject(body, {
     status: (v) => (v === 4 || v === 10 ? null : "status must be 4 (充值成功) or 10 (充值失败)"),
-    reason: (v) => (typeof v === "string" && v.length <= 200 ? null : "reason must be a string of at most 200 characters"),
+    reason: (v) => (isText(v, 200, false) ? null : "reason must be a string of at most 200 characters, without control characters"),
   });
   if (!checked.ok) return checked;
   const status = checked.value.status as 4 | 10 | undefined;

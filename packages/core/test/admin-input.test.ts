@@ -28,6 +28,14 @@ describe("admin input", () => {
     expect(checkAdjustment({ income: 1, expenditure: 1, record: "r" }).ok).toBe(false);
   });
 
+  it("refuses control characters in free text (PostgreSQL cannot store NUL)", () => {
+    expect(checkResolution({ status: 4, reason: "a\u0000b" })).toEqual({ ok: false, error: "reason must be a string of at most 200 characters, without control characters" });
+    expect(checkResolution({ status: 4, reason: "说明: \"ok\", {x}" }).ok).toBe(true);
+    expect(checkAdjustment({ income: 5, record: "r\n" }).ok).toBe(false);
+    expect(checkNewOperator({ name: "n\u0007" }).ok).toBe(false);
+    expect(checkNewOperator({ name: "运营商 A" }).ok).toBe(true);
+  });
+
   it("resolves only to 4 or 10", () => {
     expect(checkResolution({ status: 4 })).toEqual({ ok: true, value: { status: 4, reason: undefined } });
     expect(checkResolution({ status: 9 }).ok).toBe(false);

@@ -29,6 +29,15 @@ export interface CallbackDelivery {
   attemptsInRound: number;
 }
 
+/**
+ * Text from a receiver, cut to the column's size. PostgreSQL cannot store NUL in text: a receiver
+ * answering one made the record fail, the attempt went uncounted, and the round was tried again
+ * without end. It is kept visible as U+FFFD.
+ */
+function storableText(text: string | null, max: number): string | null {
+  return text === null ? null : text.replaceAll("\u0000", "\uFFFD").slice(0, max);
+}
+
 type DeliveryRow = OrderRow & { operator_uid: string; operator_md5_key: string; attempts_in_round: string };
 
 /** Batching limits (see CallBatch): the worker's callback jobs read and record in shared statements under load. */
@@ -111,9 +120,9 @@ export class CallbackRepository {
         attempts.map((a) => a.status),
         attempts.map((a) => a.startedAt),
         attempts.map((a) => a.httpStatus),
-        attempts.map((a) => a.bodyExcerpt?.slice(0, 1024) ?? null),
+        attempts.map((a) => storableText(a.bodyExcerpt, 1024)),
         attempts.map((a) => Math.round(a.latencyMs)),
-        attempts.map((a) => a.error?.slice(0, 512) ?? null),
+        attempts.map((a) => storableText(a.error, 512)),
         attempts.map((a) => a.remoteAddress),
         attempts.map((a) => a.acknowledged),
         attempts.map((a) => a.final),

@@ -290,3 +290,18 @@ describe("paths of many orders committed together", () => {
     expect(await orders.transition(`00${order.id}`, OrderStatus.Created, OrderStatus.Placing)).toMatchObject({ id: order.id, status: 6 });
   });
 });
+
+it("keeps any reason text exactly through the batched statement's arrays (quotes, backslashes, braces, NULL)", async () => {
+  const reasons = ['resolved by ops: "manual", {checked}', "back\\slash, comma", "NULL", "", "多字节 ✓"];
+  const orders_ = await Promise.all(reasons.map(() => newOrder()));
+  const moved = await Promise.all(
+    orders_.map((order, i) => orders.transition(order.id, OrderStatus.Created, OrderStatus.Placing, { reason: reasons[i], channel: reasons[i] ? "sim,\"x\"" : undefined })),
+  );
+  expect(moved.every((m) => m !== null)).toBe(true);
+  for (const [i, order] of orders_.entries()) {
+    const last = (await orders.history(order.id)).at(-1)!;
+    expect(last.reason).toBe(reasons[i]);
+  }
+  expect(moved[0]!.channel).toBe('sim,"x"');
+  expect(moved[3]!.channel).toBeNull();
+});
