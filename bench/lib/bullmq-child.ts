@@ -1,12 +1,12 @@
 /**
- * Baseline: BullMQ on the same Redis — how fast jobs shaped like the platform's fulfilment jobs
+ * Baseline: BullMQ on the same Redis — how fast jobs shaped like the platform's one-step fulfilment jobs
  * (same options: job id, removeOnComplete/Fail, attempts, backoff) can be added by a producer with
  * the ingress's connection settings, and processed by a Worker with a no-op processor at the
  * platform's concurrency.
  */
 import { performance } from "node:perf_hooks";
 import { Queue, Worker } from "bullmq";
-import { createProducerConnection, createWorkerConnection } from "@topup/queue";
+import { createProducerConnection, createWorkerConnection, fulfilmentJobId } from "@topup/queue";
 import { serve } from "./rpc";
 import { Samples } from "./stats";
 
@@ -35,11 +35,8 @@ async function add(a: AddArgs) {
         const due = Date.now();
         const t0 = performance.now();
         try {
-          await queue.add(
-            "advance",
-            { orderId: String(n + 1), status: 5, due, polls: 0 },
-            { removeOnComplete: true, removeOnFail: true, jobId: `order-${n + 1}-s5-t${due}`, attempts: 10, backoff: { type: "exponential", delay: 1000 } },
-          );
+          const job = { steps: [{ orderId: String(n + 1), status: 5, due, polls: 0 }] };
+          await queue.add("advance", job, { removeOnComplete: true, removeOnFail: true, jobId: fulfilmentJobId(job), attempts: 10, backoff: { type: "exponential", delay: 1000 } });
           latency.add(performance.now() - t0);
         } catch {
           errors++;

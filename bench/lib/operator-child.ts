@@ -334,14 +334,18 @@ function e2eSummary(tag: string, counts: PushCounts, pushLatency: Percentiles, p
   };
 }
 
-interface E2eClosedArgs {
+/** What both end-to-end modes take. */
+interface E2eArgs {
   urls: string[];
   connections: number;
-  window: number;
   duration: number;
   tag: string;
   drainTimeoutS: number;
   warmS: number;
+}
+
+interface E2eClosedArgs extends E2eArgs {
+  window: number;
 }
 
 /** Keeps `window` orders in flight end to end; a callback (or a refused push) frees a slot. */
@@ -395,14 +399,8 @@ async function e2eClosed(a: E2eClosedArgs) {
   };
 }
 
-interface E2ePacedArgs {
-  urls: string[];
-  connections: number;
+interface E2ePacedArgs extends E2eArgs {
   rate: number;
-  duration: number;
-  tag: string;
-  drainTimeoutS: number;
-  warmS: number;
 }
 
 /** Pushes at a fixed rate; latency push→callback is measured from the intended push time. */

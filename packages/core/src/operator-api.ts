@@ -192,8 +192,8 @@ export class OperatorApi {
       if (!sameOrder(order, push)) throw new Rejection(Msg.duplicateOrderNo);
       // An operator repeats a push when it did not get our answer — perhaps because the process
       // that stored the order died before enqueueing it, or Redis was down. If the order has not
-      // started, enqueue it again now instead of leaving it to the reconciler's grace period; the
-      // job id makes this a no-op when the job is still there.
+      // started, enqueue it again now instead of leaving it to the reconciler's grace period. Should
+      // its first job still be there, whichever runs second finds the order moved.
       if (order.status === OrderStatus.Created) this.deps.scheduler.scheduleNew(order);
       return ok(orderPushSuccess());
     }

@@ -1,8 +1,8 @@
 import type { Database } from "./client";
 import { orderFromRow, type OrderRow } from "./order-rows";
 import { byId, canonicalId, idText, type CallbackAttemptRecord, type OrderRecord } from "./records";
-import { CallBatch, type BatchedCall } from "@topup/batching";
-import { isDataError } from "./errors";
+import { statementBatch } from "./statement-batch";
+import type { BatchedCall } from "@topup/batching";
 
 export interface CallbackAttemptInput {
   orderId: string;
@@ -40,23 +40,15 @@ function storableText(text: string | null, max: number): string | null {
 
 type DeliveryRow = OrderRow & { operator_uid: string; operator_md5_key: string; attempts_in_round: string };
 
-/** Batching limits (see CallBatch): the worker's callback jobs read and record in shared statements under load. */
-const CALLBACK_BATCH = { maxSize: 200, maxInFlight: 2 };
-
 /** Callback rounds and their attempts. A round is open while the order's callback_state is pending. */
 export class CallbackRepository {
-  private readonly deliveries = new CallBatch<string, CallbackDelivery | null>({
-    ...CALLBACK_BATCH,
-    isInputError: isDataError,
-    run: (calls) => this.loadBatch(calls),
-  });
+  /** The worker's callback jobs read and record in shared statements under load. */
+  private readonly deliveries = statementBatch<string, CallbackDelivery | null>((calls) => this.loadBatch(calls));
   /** One order per statement at most (the update below matches attempts to orders by order id). */
-  private readonly attemptRecords = new CallBatch<CallbackAttemptInput, void>({
-    ...CALLBACK_BATCH,
-    isInputError: isDataError,
-    keyOf: (a) => canonicalId(a.orderId),
-    run: (calls) => this.recordBatch(calls),
-  });
+  private readonly attemptRecords = statementBatch<CallbackAttemptInput, void>(
+    (calls) => this.recordBatch(calls),
+    (a) => canonicalId(a.orderId),
+  );
 
   constructor(private readonly db: Database) {}
 
@@ -73,9 +65,9 @@ export class CallbackRepository {
       WHERE o.id = ANY($1::bigint[])`,
       [calls.map((c) => c.input)],
     );
-    const byId = new Map(rows.map((row) => [idText(row.id), row]));
+    const rowsById = new Map(rows.map((row) => [idText(row.id), row]));
     for (const call of calls) {
-      const row = byId.get(canonicalId(call.input));
+      const row = rowsById.get(canonicalId(call.input));
       call.resolve(
         row
           ? { order: orderFromRow(row), operatorUid: row.operator_uid, md5key: row.operator_md5_key, attemptsInRound: Number(row.attempts_in_round) }

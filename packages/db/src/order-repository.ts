@@ -1,9 +1,9 @@
-import { CallBatch, type BatchedCall } from "@topup/batching";
+import type { BatchedCall } from "@topup/batching";
 import { canTransition, isTerminal, OrderStatus } from "@topup/protocol";
 import type { Database } from "./client";
-import { isDataError } from "./errors";
 import { orderFromRow, type OrderRow } from "./order-rows";
 import { byId, canonicalId, idText, type OrderRecord, type OrderTransitionRecord } from "./records";
+import { statementBatch } from "./statement-batch";
 
 export interface NewOrder {
   operatorId: string;
@@ -47,18 +47,6 @@ interface PlannedPath {
   terminal: boolean;
   settles: boolean;
 }
-
-/**
- * Batching limits (see CallBatch). Inserts: the ingress's pushes; transitions: the worker's
- * jobs. Two statements of each kind in flight keep the pool busy while calls pile up into them
- * (bench/, issue #4: with 4 the ingress sent 0.16–0.18 insert statements per push against
- * 0.13–0.15, with no better latency; with 1 its p50 at 80 % of saturation was 27–52 ms against
- * 10–25 ms).
- * A statement that fails on the data of one row (isDataError) is run again for each call alone, so
- * one bad row never fails the calls it shared a statement with.
- */
-const INSERT_BATCH = { maxSize: 200, maxInFlight: 2 };
-const TRANSITION_BATCH = { maxSize: 200, maxInFlight: 2 };
 
 function orderKey(operatorId: string, orderNo: string): string {
   return `${operatorId} ${orderNo}`; // operator ids are digits: the first space ends them
@@ -111,21 +99,19 @@ export class IllegalTransitionError extends Error {
  * so they commit or vanish together.
  */
 export class OrderRepository {
-  private readonly inserts = new CallBatch<NewOrder, InsertOutcome>({ ...INSERT_BATCH, isInputError: isDataError, run: (calls) => this.insertBatch(calls) });
+  private readonly inserts = statementBatch<NewOrder, InsertOutcome>((calls) => this.insertBatch(calls));
   /** One order per statement at most: a replayed step waits for the statement of the first one. */
-  private readonly paths = new CallBatch<PlannedPath, OrderRecord | null>({
-    ...TRANSITION_BATCH,
-    isInputError: isDataError,
-    keyOf: (path) => path.orderId,
-    run: (calls) => this.transitionBatch(calls),
-  });
+  private readonly paths = statementBatch<PlannedPath, OrderRecord | null>(
+    (calls) => this.transitionBatch(calls),
+    (path) => path.orderId,
+  );
 
   constructor(private readonly db: Database) {}
 
   /**
    * Stores a new order, or finds the one already stored under (operator, order_no). Resolves only
    * once the row has committed. Orders stored together go to the database as ONE statement
-   * (CallBatch): under load that is one round trip and one commit (one WAL flush) for many
+   * (statementBatch): under load that is one round trip and one commit (one WAL flush) for many
    * orders, and alone it costs what a single insert did.
    */
   insert(order: NewOrder): Promise<InsertOutcome> {
@@ -215,7 +201,7 @@ export class OrderRepository {
    * last step only if it is still at `from`, and each step gets its own history row (in step order).
    * Used when several moves are learned at once (a channel that answers without delay), so they
    * cost one round trip and one commit instead of one per step. Each step carries its own reason.
-   * Paths of different orders share a statement under load (CallBatch); one order's never do.
+   * Paths of different orders share a statement under load (statementBatch); one order's never do.
    */
   transitionPath(
     orderId: string,
