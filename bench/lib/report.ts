@@ -37,6 +37,10 @@ export function printReport(r: Record<string, any>): void {
     }
     const pairs = i.pairedWithBareExpress;
     if (pairs?.rounds) line(`paired with bare Express (${pairs.secondsEach} s each, interleaved): ${pairs.rounds.map((p: any) => `${int(p.ingressPerS)}/${int(p.expressPerS)} = ${f(p.ratio, 3)}`).join(", ")}; median ${f(pairs.medianRatio, 3)}`);
+    for (const [k, what] of [["expressAtIngress80pct", "the ingress's 80% rate"], ["expressAtOwn80pct", "80% of its own saturation"]]) {
+      const ex = pairs?.[k];
+      if (ex) line(`bare Express at ${what} (${int(ex.targetRatePerS)}/s)  ${lat(ex.latencyMs)}  (service-only p99 ${f(ex.serviceLatencyMs?.p99, 2)} ms)`);
+    }
     line(`stored ${int(i.database?.ordersStored)} orders; ${f(i.database?.statementsPerPush, 2)} statements per push`);
   }
 
@@ -44,7 +48,7 @@ export function printReport(r: Record<string, any>): void {
   // generator sees is spent between a request's headers being parsed and its answer being written.
   for (const ph of r.phases ?? []) {
     for (const [proc, t] of Object.entries<any>(ph.serverTiming ?? {})) {
-      if (!t?.serverMs || !proc.includes("ingress")) continue;
+      if (!t?.serverMs || !(proc.includes("ingress") || proc.startsWith("express"))) continue;
       line(`server-side ${ph.name} ${proc}: ${int(t.requests)} requests, p50 ${f(t.serverMs.p50, 2)} / p99 ${f(t.serverMs.p99, 2)} / p99.9 ${f(t.serverMs.p999, 2)} ms; event-loop delay p99 ${f(t.eventLoopDelayMs?.p99, 1)} / max ${f(t.eventLoopDelayMs?.max, 1)} ms`);
     }
   }
