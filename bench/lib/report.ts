@@ -113,6 +113,7 @@ export function printReport(r: Record<string, any>): void {
       continue;
     }
     line(`  ${name}: ${t.value === null ? "not measured" : f(t.value, 3)} (target ${t.target}) → ${t.met === null ? "–" : t.met ? "MET" : "NOT MET"}${t.caveat ? `  [${t.caveat}]` : ""}`);
+    if (t.bound) line(`      bound: ${t.bound}`);
   }
   process.stdout.write(out.join("\n") + "\n");
 }
