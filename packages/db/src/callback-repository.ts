@@ -1,7 +1,7 @@
 import type { Database } from "./client";
 import { orderFromRow, type OrderRow } from "./order-rows";
 import { byId, canonicalId, idText, type CallbackAttemptRecord, type OrderRecord } from "./records";
-import { statementBatch } from "./statement-batch";
+import { statementBatch, unnestColumns } from "./statement-batch";
 import type { BatchedCall } from "@topup/batching";
 
 export interface CallbackAttemptInput {
@@ -105,20 +105,10 @@ export class CallbackRepository {
         updated_at = now()
       FROM input
       WHERE orders.id = input.order_id AND orders.callback_round = input.round AND orders.callback_state = 'pending'`,
-      [
-        attempts.map((a) => a.orderId),
-        attempts.map((a) => a.round),
-        attempts.map((a) => a.attemptNo),
-        attempts.map((a) => a.status),
-        attempts.map((a) => a.startedAt),
-        attempts.map((a) => a.httpStatus),
-        attempts.map((a) => storableText(a.bodyExcerpt, 1024)),
-        attempts.map((a) => Math.round(a.latencyMs)),
-        attempts.map((a) => storableText(a.error, 512)),
-        attempts.map((a) => a.remoteAddress),
-        attempts.map((a) => a.acknowledged),
-        attempts.map((a) => a.final),
-      ],
+      unnestColumns(
+        attempts.map((a) => ({ ...a, bodyExcerpt: storableText(a.bodyExcerpt, 1024), latencyMs: Math.round(a.latencyMs), error: storableText(a.error, 512) })),
+        ["orderId", "round", "attemptNo", "status", "startedAt", "httpStatus", "bodyExcerpt", "latencyMs", "error", "remoteAddress", "acknowledged", "final"],
+      ),
     );
     for (const call of calls) call.resolve();
   }

@@ -3,7 +3,7 @@ import { canTransition, isTerminal, OrderStatus } from "@topup/protocol";
 import type { Database } from "./client";
 import { orderFromRow, type OrderRow } from "./order-rows";
 import { byId, canonicalId, idText, type OrderRecord, type OrderTransitionRecord } from "./records";
-import { statementBatch } from "./statement-batch";
+import { statementBatch, unnestColumns } from "./statement-batch";
 
 export interface NewOrder {
   operatorId: string;
@@ -53,34 +53,14 @@ function orderKey(operatorId: string, orderNo: string): string {
 }
 
 function insertColumns(orders: readonly NewOrder[]): unknown[][] {
-  return [
-    orders.map((o) => o.operatorId),
-    orders.map((o) => o.orderNo),
-    orders.map((o) => o.orderType),
-    orders.map((o) => o.mobileType),
-    orders.map((o) => o.phoneNumber),
-    orders.map((o) => o.faceValue),
-    orders.map((o) => o.settlementRateBp),
-    orders.map((o) => o.notifyUrl),
-    orders.map((o) => o.clientIp),
-  ];
+  return unnestColumns(orders, ["operatorId", "orderNo", "orderType", "mobileType", "phoneNumber", "faceValue", "settlementRateBp", "notifyUrl", "clientIp"]);
 }
 
 function pathColumns(paths: readonly PlannedPath[]): unknown[][] {
   const steps = paths.flatMap((p) => p.steps.map((step, i) => ({ orderId: p.orderId, from: p.froms[i], to: step.to, reason: step.reason ?? null })));
   return [
-    paths.map((p) => p.orderId),
-    paths.map((p) => p.from),
-    paths.map((p) => p.to),
-    paths.map((p) => p.channel),
-    paths.map((p) => p.mobileOrderNo),
-    paths.map((p) => p.nextCheckAt),
-    paths.map((p) => p.terminal),
-    paths.map((p) => p.settles),
-    steps.map((s) => s.orderId),
-    steps.map((s) => s.from),
-    steps.map((s) => s.to),
-    steps.map((s) => s.reason),
+    ...unnestColumns(paths, ["orderId", "from", "to", "channel", "mobileOrderNo", "nextCheckAt", "terminal", "settles"]),
+    ...unnestColumns(steps, ["orderId", "from", "to", "reason"]),
   ];
 }
 

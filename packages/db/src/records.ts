@@ -98,9 +98,16 @@ export function canonicalId(id: string): string {
  * id sorts after every id (the database refuses it later, for that item alone).
  */
 export function byId<T>(idOf: (item: T) => string): (a: T, b: T) => number {
+  // Each item's key is worked out once per sort, not at every comparison (sorts of batched statements).
+  const keys = new Map<T, [number, string]>();
   const key = (item: T): [number, string] => {
-    const id = canonicalId(idOf(item));
-    return /^[0-9]+$/.test(id) ? [id.length, id] : [Number.MAX_SAFE_INTEGER, id];
+    let known = keys.get(item);
+    if (!known) {
+      const id = canonicalId(idOf(item));
+      known = /^[0-9]+$/.test(id) ? [id.length, id] : [Number.MAX_SAFE_INTEGER, id];
+      keys.set(item, known);
+    }
+    return known;
   };
   return (a, b) => {
     const [lengthA, idA] = key(a);

@@ -21,3 +21,12 @@ export function statementBatch<In, Out>(
 ): CallBatch<In, Out> {
   return new CallBatch<In, Out>({ run, keyOf, maxSize: MAX_CALLS_PER_STATEMENT, maxInFlight: MAX_STATEMENTS_IN_FLIGHT, isInputError: isDataError });
 }
+
+/**
+ * The parameters of a batched statement that reads its input with unnest($1::…[], $2::…[], …):
+ * one array per field, in the order given (the statement's column order), each holding that
+ * field of every row.
+ */
+export function unnestColumns<Row>(rows: readonly Row[], fields: readonly (keyof Row)[]): unknown[][] {
+  return fields.map((field) => rows.map((row) => row[field]));
+}
