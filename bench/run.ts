@@ -40,11 +40,13 @@ import { printReport } from "./lib/report";
 import { summarizeProfile } from "./lib/profile";
 import { targetBounds } from "./lib/bounds";
 import { Child } from "./lib/rpc";
-import { round, slope } from "./lib/stats";
+import { median, round, slope } from "./lib/stats";
 
 const ROOT = resolve(__dirname, "..");
 const hrUs = () => Number(process.hrtime.bigint() / 1000n);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** `pct` % of a rate, as a whole number of requests per second (at least 1). */
+const share = (ratePerS: number, pct: number) => Math.max(1, Math.round((ratePerS * pct) / 100));
 /** Interleaved Express/ingress pairs for the paired ratio (see Bench.pairedRatio). */
 const PAIRED_ROUNDS = 5;
 const PAIRED_SECONDS = 4;
@@ -378,20 +380,17 @@ class Bench {
         const ing = await this.operator.call<{ ratePerS: number }>("saturate", { urls: ingressUrls, connections: o.connections, duration: PAIRED_SECONDS, tag: `pi${i}` });
         rounds.push({ expressPerS: round(ex.ratePerS, 1), ingressPerS: round(ing.ratePerS, 1), ratio: round(ing.ratePerS / ex.ratePerS, 3) });
       }
-      const ratios = rounds.map((r) => r.ratio).sort((a, b) => a - b);
       // What the bare app's latency is on this box, which it shares with the load generator,
       // PostgreSQL and Redis like the ingress: at the ingress's 80 % rate, and at 80 % of its own
       // saturation (the target's load, applied to the framework's ceiling).
       const paced = async (name: string, rate: number, tag: string) =>
         (await this.phase(name, () => this.operator.call("paced", { urls, rate, duration: o.duration, connections: o.connections, tag }))).result;
-      const expressRates = rounds.map((r) => r.expressPerS).sort((a, b) => a - b);
-      const expressOwn80pct = Math.max(1, Math.round((expressRates[Math.floor(expressRates.length / 2)] * 80) / 100));
       return {
         rounds,
         secondsEach: PAIRED_SECONDS,
-        medianRatio: ratios[Math.floor(ratios.length / 2)],
+        medianRatio: median(rounds.map((r) => r.ratio)),
         expressAtIngress80pct: await paced("express-at-ingress-80pct", rateAt80pct, "px80"),
-        expressAtOwn80pct: await paced("express-own-80pct", expressOwn80pct, "pxo80"),
+        expressAtOwn80pct: await paced("express-own-80pct", share(median(rounds.map((r) => r.expressPerS)), 80), "pxo80"),
       };
     } finally {
       await Promise.all(express.map((c) => c.stop()));
@@ -406,11 +405,11 @@ class Bench {
     const satRate = (sat.result as { ratePerS: number }).ratePerS;
     const at: Record<string, unknown> = {};
     for (const pct of [50, 80]) {
-      const rate = Math.max(1, Math.round((satRate * pct) / 100));
+      const rate = share(satRate, pct);
       const rec = await this.phase(`ingress-${pct}pct`, () => this.operator.call("paced", { urls: stack.urls, rate, duration: o.duration, connections: o.connections, tag: `ip${pct}` }));
       at[`at${pct}pct`] = rec.result;
     }
-    const paired = await this.pairedRatio(stack.urls, Math.max(1, Math.round((satRate * 80) / 100)));
+    const paired = await this.pairedRatio(stack.urls, share(satRate, 80));
     const { counters, tables, stmts, byTag, totalOrders } = await this.stopAndCount(stack);
     return {
       stack: { ingress: o.ingress, workers: 0, db: stack.db, prefix: stack.prefix },
@@ -451,7 +450,7 @@ class Bench {
     for (const r of rates) {
       if (!runnable.includes(r)) atRate[String(r)] = { skipped: true, reason: `above 90% of the measured capacity (${Math.round(capRate)}/s): not sustainable; --force-rates runs it anyway` };
     }
-    const half = Math.round(capRate * 0.5);
+    const half = share(capRate, 50);
     if (half >= 10 && !runnable.some((r) => r <= capRate * 0.9)) runnable.unshift(half);
     for (const rate of runnable) {
       const rec = await this.phase(`e2e-rate-${rate}`, () => this.operator.call("e2ePaced", { ...base, rate, duration: o.duration, tag: `er${rate}` }));

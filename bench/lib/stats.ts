@@ -49,6 +49,12 @@ export function percentiles(values: Float64Array | number[]): Percentiles {
   return { count: n, mean: round(sum / n), p50: round(at(0.5)), p90: round(at(0.9)), p99: round(at(0.99)), p999: round(at(0.999)), max: round(sorted[n - 1]) };
 }
 
+/** The middle value (of an even count, the upper of the two middle ones). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
 /** Least-squares slope of y over x (per unit of x). */
 export function slope(xs: number[], ys: number[]): number {
   const n = xs.length;
