@@ -49,7 +49,7 @@ export class WorkQueues {
   });
   private readonly singleSteps = new CallBatch<FulfilmentStep, void>({
     ...ENQUEUE_BATCH,
-    run: (calls) => this.addEach(this.fulfilment, calls, (step) => ({ name: "advance", data: { steps: [step] }, opts: this.fulfilmentOptions({ steps: [step] }) })),
+    run: (calls) => this.addEach(this.fulfilment, calls, (step) => this.fulfilmentEntry({ steps: [step] })),
   });
   private readonly callbacks = new CallBatch<CallbackJob, void>({
     ...ENQUEUE_BATCH,
@@ -89,8 +89,8 @@ export class WorkQueues {
   }
 
   private async addTogether(calls: readonly BatchedCall<FulfilmentStep, void>[]): Promise<void> {
-    const job: FulfilmentJob = { steps: calls.map((call) => call.input) };
-    await this.fulfilment.add("advance", job, this.fulfilmentOptions(job));
+    const { name, data, opts } = this.fulfilmentEntry({ steps: calls.map((call) => call.input) });
+    await this.fulfilment.add(name, data, opts);
     for (const call of calls) call.resolve();
   }
 
@@ -104,9 +104,9 @@ export class WorkQueues {
     for (const call of calls) call.resolve();
   }
 
-  private fulfilmentOptions(job: FulfilmentJob): JobsOptions {
+  private fulfilmentEntry(job: FulfilmentJob): { name: string; data: FulfilmentJob; opts: JobsOptions } {
     const delay = Math.max(...job.steps.map((step) => step.due)) - Date.now();
-    return {
+    const opts: JobsOptions = {
       ...KEEP,
       jobId: fulfilmentJobId(job),
       delay: delay > 0 ? delay : undefined,
@@ -114,6 +114,7 @@ export class WorkQueues {
       attempts: 10,
       backoff: { type: "exponential", delay: 1_000 },
     };
+    return { name: "advance", data: job, opts };
   }
 
   private callbackOptions(job: CallbackJob): JobsOptions {
