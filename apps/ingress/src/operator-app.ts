@@ -38,16 +38,17 @@ export function createOperatorApp(api: OperatorApi, logger: Logger): express.Exp
   const rawBody = bodyParser.raw({ type: () => true, limit: MAX_BODY_BYTES });
 
   for (const [path, endpoint] of Object.entries(ENDPOINTS)) {
-    const onlyPost: RequestHandler = (req, res, next) => {
-      if (req.method === "POST") return next();
-      res.set("Allow", "POST");
-      send(res, 405, endpoint.failure(METHOD_NOT_ALLOWED));
-    };
     const handle: RequestHandler = async (req, res) => {
       const answer = await endpoint.handle(api, operatorRequest(req));
       send(res, answer.httpStatus, answer.body);
     };
-    app.all(path, onlyPost, rawBody, handle);
+    const methodNotAllowed: RequestHandler = (_req, res) => {
+      res.set("Allow", "POST");
+      send(res, 405, endpoint.failure(METHOD_NOT_ALLOWED));
+    };
+    // POST goes straight to its handler; every other method on the path (HEAD and OPTIONS too) is 405.
+    app.post(path, rawBody, handle);
+    app.all(path, methodNotAllowed);
   }
 
   app.use((_req, res) => send(res, 404, orderPushFailure(Msg.unknownPath)));

@@ -8,7 +8,7 @@
  */
 import { isIPv4, isIPv6 } from "node:net";
 import ipaddr from "ipaddr.js";
-import { memoized } from "./memo";
+import { memoized } from "@topup/protocol";
 
 export type ParsedIp = ipaddr.IPv4 | ipaddr.IPv6;
 
@@ -56,9 +56,14 @@ export function formatIp(ip: ParsedIp): string {
 
 /** Canonical text of an IPv4/IPv6 address; null if `ip` is not one. */
 export function normalizeIp(ip: string): string | null {
-  const parsed = parseIp(ip);
-  return parsed ? formatIp(parsed) : null;
+  if (typeof ip !== "string") return null;
+  return normalizeIpMemo(ip);
 }
+
+const normalizeIpMemo = memoized((text) => {
+  const parsed = parseIp(text);
+  return parsed ? formatIp(parsed) : null;
+}, 4096);
 
 /**
  * True only for addresses that are ordinary public unicast: ipaddr.js range "unicast" (after
@@ -66,6 +71,12 @@ export function normalizeIp(ip: string): string | null {
  * (::a.b.c.d), NAT64, 6to4, Teredo, ULA, link-local and other special forms never count.
  */
 export function isPublicUnicast(ip: string): boolean {
+  return typeof ip === "string" && publicUnicastMemo(ip);
+}
+
+const publicUnicastMemo = memoized(classifyPublicUnicast, 4096);
+
+function classifyPublicUnicast(ip: string): boolean {
   const parsed = parseIp(ip);
   if (!parsed || parsed.range() !== "unicast") return false;
   if (parsed.kind() === "ipv6") return (parsed as ipaddr.IPv6).match(GLOBAL_UNICAST_V6);

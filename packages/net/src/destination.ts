@@ -6,7 +6,7 @@
 import { isPublicUnicast, normalizeIp } from "./address";
 import type { AddressMatcher } from "./address-matcher";
 import { lookupWithTimeout, systemLookupAll, type LookupAll } from "./lookup";
-import { memoized } from "./memo";
+import { memoized } from "@topup/protocol";
 import { TtlCache } from "./ttl-cache";
 
 export type { LookupAll } from "./lookup";

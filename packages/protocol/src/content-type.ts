@@ -2,10 +2,19 @@
  * Which body format a Content-Type header asks for (PROTOCOL §1): form or JSON, UTF-8 only.
  * Lenient about case, whitespace and unrelated parameters; strict about the charset.
  */
+import { memoized } from "./memo";
+
 export type BodyFormat = "form" | "json";
 
 export function bodyFormatOf(contentType: string | undefined): BodyFormat | null {
   if (contentType === undefined) return null;
+  // A client sends the same header with every request; an odd long one is read without being kept.
+  return contentType.length <= 128 ? formatMemo(contentType) : formatOf(contentType);
+}
+
+const formatMemo = memoized(formatOf, 64);
+
+function formatOf(contentType: string): BodyFormat | null {
   const [mediaType = "", ...params] = contentType.split(";");
   const format = FORMATS.get(mediaType.trim().toLowerCase());
   if (format === undefined) return null;

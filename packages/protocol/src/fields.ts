@@ -4,6 +4,7 @@
  * first malformed one in field order). Values come out in the exact text they sign with.
  */
 import type { FieldValue, RequestFields } from "./body";
+import { memoized } from "./memo";
 import { Msg } from "./messages";
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; msg: string };
@@ -143,8 +144,16 @@ function textOf(v: FieldValue | undefined, kind: FieldRule["kind"]): string | nu
  * otherwise "repair" forms like `http:example.com` or ` http://x` that an operator never meant.
  */
 export function isNotifyUrl(s: string): boolean {
-  // Each code point is at most 2 UTF-16 units, so a longer string cannot fit: skip counting it.
-  if (s.length > 2 * MAX_NOTIFY_URL_CHARS || countCodePoints(s) > MAX_NOTIFY_URL_CHARS) return false;
+  // Each code point is at most 2 UTF-16 units, so a longer string cannot fit: refused before
+  // anything is counted, parsed or kept.
+  return s.length <= 2 * MAX_NOTIFY_URL_CHARS && notifyUrlVerdict(s);
+}
+
+// An operator sends the same notify_url with every order: it is parsed once.
+const notifyUrlVerdict = memoized(checkNotifyUrl, 1024);
+
+function checkNotifyUrl(s: string): boolean {
+  if (countCodePoints(s) > MAX_NOTIFY_URL_CHARS) return false;
   if (!/^https?:\/\//i.test(s)) return false;
   if (/[\u0000-\u0020\u007f]/.test(s)) return false;
   // Userinfo, even empty (`http://@host`), has no place in a callback address.

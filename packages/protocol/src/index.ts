@@ -11,3 +11,4 @@ export * from "./callback";
 export * from "./carrier";
 export * from "./billing";
 export * from "./catalogue";
+export * from "./memo";

@@ -2,11 +2,12 @@
  * Signatures of PROTOCOL §3: MD5 over the UTF-8 bytes of a plain concatenation, lowercase hex
  * (the document's `DigestUtils.md5Hex(...).toLowerCase()`). Ints enter as canonical decimal text.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
+import { hash, timingSafeEqual } from "node:crypto";
 import { assertNonNegativeSafeInteger } from "./integers";
 
 export function md5Hex(text: string): string {
-  return createHash("md5").update(text, "utf8").digest("hex");
+  // One-shot: no Hash object per signature (a string is hashed as its UTF-8 bytes).
+  return hash("md5", text, "hex");
 }
 
 export function orderPushSign(

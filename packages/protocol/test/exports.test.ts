@@ -30,6 +30,7 @@ describe("public API of @topup/protocol", () => {
     "carrierContradicts",
     "shanghaiMidnight",
     "isFaceValueOffered",
+    "memoized",
   ])("%s is a function", (name) => {
     expect(typeof (protocol as Record<string, unknown>)[name]).toBe("function");
   });
