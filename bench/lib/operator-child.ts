@@ -18,6 +18,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 import autocannon from "autocannon";
+import { KeepAlivePoster } from "./keep-alive-poster";
 import { serve } from "./rpc";
 import { Samples, type Percentiles } from "./stats";
 
@@ -108,35 +109,20 @@ async function startReceiver(): Promise<string> {
 // ---------------------------------------------------------------- HTTP pushes (paced / e2e)
 
 class Pusher {
-  private readonly targets: { agent: http.Agent; host: string; port: number }[];
+  private readonly targets: KeepAlivePoster[];
   private next = 0;
   constructor(urls: string[], connections: number) {
     const perUrl = Math.max(1, Math.ceil(connections / urls.length));
-    this.targets = urls.map((u) => {
-      const url = new URL(u);
-      return { agent: new http.Agent({ keepAlive: true, maxSockets: perUrl }), host: url.hostname, port: Number(url.port) };
-    });
+    this.targets = urls.map((u) => new KeepAlivePoster(u, perUrl));
   }
 
   /** Posts one body; `done(ok, httpStatus)` once the answer is complete (ok = the success envelope). */
   push(path: string, body: string, done: (ok: boolean, status: number) => void): void {
-    const t = this.targets[this.next++ % this.targets.length];
-    const req = http.request(
-      { agent: t.agent, host: t.host, port: t.port, path, method: "POST", headers: { "content-type": FORM, "content-length": Buffer.byteLength(body) } },
-      (res) => {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (c: string) => (text += c));
-        res.on("end", () => done(res.statusCode === 200 && text === PUSH_SUCCESS, res.statusCode ?? 0));
-        res.on("error", () => done(false, 0));
-      },
-    );
-    req.on("error", () => done(false, 0));
-    req.end(body);
+    this.targets[this.next++ % this.targets.length].post(path, FORM, body, (status, text) => done(status === 200 && text === PUSH_SUCCESS, status));
   }
 
   close(): void {
-    for (const t of this.targets) t.agent.destroy();
+    for (const t of this.targets) t.close();
   }
 }
 
@@ -286,7 +272,7 @@ async function paced(a: PacedArgs) {
   pusher.close();
   const elapsedS = (pacing.ended - pacing.started) / 1000;
   return {
-    tool: "paced http.request (keep-alive)",
+    tool: "paced, raw keep-alive connections (bench/lib/keep-alive-poster.ts)",
     targetRatePerS: a.rate,
     achievedRatePerS: counts.accepted / elapsedS,
     connections: a.connections,
