@@ -16,7 +16,10 @@ export interface CallBatchOptions<In, Out> {
   maxSize: number;
   /** Operations of this kind running at once at most; calls made meanwhile wait and go together. */
   maxInFlight: number;
-  /** Calls with the same key never share an operation (a later one waits for the next). */
+  /**
+   * Calls with the same key never share an operation, nor run in two at once: a later one waits
+   * until the operation holding its key has finished, so the first call made always goes first.
+   */
   keyOf?: (input: In) => string;
   /**
    * Errors that concern some call's input rather than the operation (a database data error):
@@ -39,6 +42,8 @@ export class CallBatch<In, Out> {
   private inFlight = 0;
   private flushPlanned = false;
   private idleWaiters: (() => void)[] = [];
+  /** Keys of the calls in running operations (keyOf only). */
+  private readonly keysInFlight = new Set<string>();
 
   constructor(private readonly options: CallBatchOptions<In, Out>) {}
 
@@ -70,26 +75,32 @@ export class CallBatch<In, Out> {
 
   private flush(): void {
     while (this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
-      const batch = this.take();
+      const { batch, keys } = this.take();
+      if (batch.length === 0) return; // every queued call waits for a key in flight
       this.inFlight++;
+      for (const key of keys) this.keysInFlight.add(key);
       void this.runBatch(batch).finally(() => {
         this.inFlight--;
+        for (const key of keys) this.keysInFlight.delete(key);
         this.planFlush();
         if (this.isIdle()) for (const resolve of this.idleWaiters.splice(0)) resolve();
       });
     }
   }
 
-  /** The next batch in arrival order, skipping (and keeping queued) calls whose key it already holds. */
-  private take(): BatchedCall<In, Out>[] {
+  /**
+   * The next batch in arrival order, skipping (and keeping queued) calls whose key it already
+   * holds or a running operation holds.
+   */
+  private take(): { batch: BatchedCall<In, Out>[]; keys: ReadonlySet<string> } {
     const { keyOf, maxSize } = this.options;
-    if (!keyOf) return this.queue.splice(0, maxSize);
+    const keys = new Set<string>();
+    if (!keyOf) return { batch: this.queue.splice(0, maxSize), keys };
     const batch: BatchedCall<In, Out>[] = [];
     const rest: BatchedCall<In, Out>[] = [];
-    const keys = new Set<string>();
     for (const call of this.queue) {
       const key = keyOf(call.input);
-      if (batch.length < maxSize && !keys.has(key)) {
+      if (batch.length < maxSize && !keys.has(key) && !this.keysInFlight.has(key)) {
         keys.add(key);
         batch.push(call);
       } else {
@@ -97,7 +108,7 @@ export class CallBatch<In, Out> {
       }
     }
     this.queue = rest;
-    return batch;
+    return { batch, keys };
   }
 
   private async runBatch(batch: readonly BatchedCall<In, Out>[]): Promise<void> {

@@ -76,6 +76,26 @@ it("never puts two calls with the same key in one operation; the later one waits
   expect(await all).toEqual([10, 110, 20, 220, 30]);
 });
 
+it("never runs two calls with the same key at once: the later waits for the earlier's operation to finish", async () => {
+  const { batch, batches, finishAll } = recorder({ maxInFlight: 4, keyOf: (n) => String(n % 10) });
+  const first = batch.add(1);
+  await turn();
+  const replay = batch.add(11); // same key, while 1 runs: free slots, but it must not overtake
+  const other = batch.add(2);
+  await turn();
+  await turn();
+  expect(batches).toEqual([[1], [2]]);
+  finishAll();
+  expect(await first).toBe(10);
+  expect(await other).toBe(20);
+  await turn();
+  await turn();
+  expect(batches).toEqual([[1], [2], [11]]);
+  finishAll();
+  expect(await replay).toBe(110);
+  await batch.settled();
+});
+
 it("runs each call alone when the operation fails on one call's input, so only that call fails", async () => {
   const dataError = Object.assign(new Error("value too long"), { code: "22001" });
   const { batch, batches, finishAll } = recorder({ maxInFlight: 10, fail: (inputs) => (inputs.includes(2) ? dataError : null) });

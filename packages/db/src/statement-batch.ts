@@ -13,7 +13,8 @@ const MAX_STATEMENTS_IN_FLIGHT = 2;
 /**
  * A CallBatch for one kind of statement. A statement that fails on the data of one row
  * (isDataError) is run again for each call alone, so one bad row never fails the calls it shared a
- * statement with; `keyOf` keeps calls for the same row out of one statement.
+ * statement with; `keyOf` keeps calls for the same row out of one statement, and a later one waits
+ * until the statement holding that row has finished (the first call made goes first).
  */
 export function statementBatch<In, Out>(
   run: (calls: readonly BatchedCall<In, Out>[]) => Promise<void>,
