@@ -37,10 +37,6 @@ class Connection {
     private readonly onIdle: (c: Connection) => void,
   ) {}
 
-  get busy(): boolean {
-    return this.current !== null;
-  }
-
   send(request: Pending): void {
     this.current = request;
     (this.socket ?? this.open()).write(request.text);
@@ -132,7 +128,7 @@ export class KeepAlivePoster {
         this.waitingHead = 0;
       }
       connection.send(next);
-    } else if (!connection.busy) {
+    } else {
       this.idle.push(connection);
     }
   }

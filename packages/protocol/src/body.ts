@@ -63,7 +63,7 @@ const SPACE = 0x20;
  * the common case, which then costs no copy and no decoder call.
  */
 function parseForm(bytes: Uint8Array, text: string): Map<string, FieldValue> | null {
-  const ascii = text.length === bytes.length;
+  const asciiText = text.length === bytes.length ? text : null;
   const fields = new Map<string, FieldValue>();
   let start = 0;
   while (start <= bytes.length) {
@@ -72,8 +72,8 @@ function parseForm(bytes: Uint8Array, text: string): Map<string, FieldValue> | n
     if (end > start) {
       let eq = start;
       while (eq < end && bytes[eq] !== EQ) eq++;
-      const key = formComponent(bytes, ascii ? text : null, start, eq);
-      const value = formComponent(bytes, ascii ? text : null, eq < end ? eq + 1 : end, end);
+      const key = formComponent(bytes, asciiText, start, eq);
+      const value = formComponent(bytes, asciiText, eq < end ? eq + 1 : end, end);
       if (key === null || value === null) return null;
       fields.set(key, fields.has(key) ? DUPLICATE : { kind: "string", value });
     }
