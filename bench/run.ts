@@ -113,7 +113,7 @@ class Bench {
   // ------------------------------------------------------------------ infrastructure
 
   async setUp(): Promise<void> {
-    this.pg = this.opts.pgss ? await privatePg(this.id) : machinePg();
+    this.pg = this.opts.pgss || this.opts.autovacuum ? await privatePg(this.id, { autovacuum: this.opts.autovacuum }) : machinePg();
     this.log(`PostgreSQL: ${this.pg.kind} (${this.pg.base})${this.pg.pgss ? " with pg_stat_statements" : ""}`);
     this.monitor = new Client({ connectionString: dbUrl(this.pg, "postgres") });
     await this.monitor.connect();

@@ -25,6 +25,11 @@ export interface Options {
   profile: boolean;
   /** Run on a private PostgreSQL cluster with pg_stat_statements (per-statement counts and times). */
   pgss: boolean;
+  /**
+   * Run on a private PostgreSQL cluster with autovacuum on (naptime 10 s), as a production server
+   * runs; the machine's own server has autovacuum off.
+   */
+  autovacuum: boolean;
   /** Phase groups to run. */
   only: Set<"baselines" | "ingress" | "e2e">;
   /** Abort (and clean up) after this many minutes whatever happens. */
@@ -50,6 +55,9 @@ const HELP = `npm run bench -- [flags]
   --drain-timeout S      max seconds to wait for callbacks after pushing stops (default 30)
   --profile              V8 CPU profiles of ingress/worker/express processes, summarised per phase
   --pgss                 private PostgreSQL cluster with pg_stat_statements (per-statement breakdown)
+  --autovacuum           private PostgreSQL cluster (as --pgss) with autovacuum on, naptime 10 s: the
+                         machine's server runs with autovacuum off, and the order tables' dead rows
+                         then slow PostgreSQL down within a minute
   --only LIST            comma list of baselines,ingress,e2e (default all)
   --max-minutes M        hard stop, with cleanup (default 20)
   --out FILE             JSON report path (default bench/results/bench-<id>.json)
@@ -69,6 +77,7 @@ export function parseOptions(argv: string[]): Options {
     drainTimeout: 30,
     profile: false,
     pgss: false,
+    autovacuum: false,
     only: new Set(["baselines", "ingress", "e2e"]),
     maxMinutes: 20,
     redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
@@ -94,6 +103,7 @@ export function parseOptions(argv: string[]): Options {
       case "--profile": o.profile = true; break;
       case "--force-rates": o.forceRates = true; break;
       case "--pgss": o.pgss = true; break;
+      case "--autovacuum": o.autovacuum = true; break;
       case "--only": {
         const parts = String(value()).split(",").filter(Boolean);
         for (const p of parts) if (!["baselines", "ingress", "e2e"].includes(p)) throw new Error(`--only: unknown phase group ${p}`);

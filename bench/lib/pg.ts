@@ -41,10 +41,10 @@ function pgBin(tool: string): string {
 
 /**
  * A private cluster under /var/tmp (same disk as the machine's server) on a free loopback port,
- * configured like the machine's server (fsync on, synchronous_commit on, autovacuum off,
+ * configured like the machine's server (fsync on, synchronous_commit on, autovacuum off unless asked,
  * shared_buffers 128MB) plus pg_stat_statements. Runs as the postgres OS user; removed at stop.
  */
-export async function privatePg(id: string): Promise<PgServer> {
+export async function privatePg(id: string, { autovacuum = false } = {}): Promise<PgServer> {
   const dir = `/var/tmp/bench-pg-${id}`;
   const port = await freePort();
   mkdirSync(dir, { recursive: true });
@@ -60,7 +60,8 @@ export async function privatePg(id: string): Promise<PgServer> {
     `-c unix_socket_directories=${dir}`,
     "-c fsync=on",
     "-c synchronous_commit=on",
-    "-c autovacuum=off",
+    // A 10 s naptime (default 1 min) lets autovacuum reach its steady state within a bounded run.
+    autovacuum ? "-c autovacuum=on -c autovacuum_naptime=10s" : "-c autovacuum=off",
     "-c shared_buffers=128MB",
     "-c max_wal_size=1GB",
     "-c max_connections=200",

@@ -10,7 +10,7 @@ export function printReport(r: Record<string, any>): void {
   line();
   line(`== bench ${r.id}  (${r.command})`);
   const m = r.machine ?? {};
-  line(`machine: ${m.cpus} CPU, ${m.memGiB} GiB, node ${m.node}, PostgreSQL ${m.postgres?.server_version} (${m.postgres?.kind}, fsync=${m.postgres?.fsync}, synchronous_commit=${m.postgres?.synchronous_commit}), Redis ${m.redis}; loadavg ${m.loadavgAtStart?.join(" ")} → ${m.loadavgAtEnd?.join(" ")}`);
+  line(`machine: ${m.cpus} CPU, ${m.memGiB} GiB, node ${m.node}, PostgreSQL ${m.postgres?.server_version} (${m.postgres?.kind}, fsync=${m.postgres?.fsync}, synchronous_commit=${m.postgres?.synchronous_commit}, autovacuum=${m.postgres?.autovacuum}), Redis ${m.redis}; loadavg ${m.loadavgAtStart?.join(" ")} → ${m.loadavgAtEnd?.join(" ")}`);
   if (r.code) line(`code: ${String(r.code.commit).slice(0, 10)} "${r.code.subject}"${r.code.uncommittedPlatformChanges?.length ? ` + uncommitted changes in ${r.code.uncommittedPlatformChanges.length} platform file(s) (diff ${r.code.uncommittedDiffSha256})` : ""}`);
   if (r.error) line(`ERROR: ${String(r.error).split("\n")[0]}`);
 
