@@ -29,7 +29,7 @@ if (dir) {
   });
 
   const ms = (ns) => Math.round(ns / 1e3) / 1e3;
-  const lateMs = (ns) => Math.max(0, Math.round(ns / 1e3 - RESOLUTION_MS * 1e3) / 1e3);
+  const lateMs = (ns) => ms(Math.max(0, ns - RESOLUTION_MS * 1e6));
   const us = (v) => Math.round(v) / 1e3;
   process.on("SIGUSR2", () => {
     const summary = {
