@@ -63,11 +63,6 @@ function endToEndBound(r: Report, cores: number): string | undefined {
     `the box was ${pct(load.box)} busy`,
   ];
   if (busiest) parts.push(`busiest process: ${busiest[0]} at ${pct(busiest[1] / load.wallMs)} of a core`);
-  // Measured (issue #4): over 60 s without vacuum PostgreSQL's CPU per order grew from ~0.3 to
-  // ~0.7 ms as the orders' and the account's dead rows piled up; with autovacuum it stayed ~0.2 ms.
-  if (r.machine?.postgres?.autovacuum === "off") {
-    parts.push("PostgreSQL ran with autovacuum off, so the order tables' dead rows pile up and its cost per order grows with the run's length (--autovacuum)");
-  }
   return parts.join("; ");
 }
 

@@ -55,9 +55,8 @@ const HELP = `npm run bench -- [flags]
   --drain-timeout S      max seconds to wait for callbacks after pushing stops (default 30)
   --profile              V8 CPU profiles of ingress/worker/express processes, summarised per phase
   --pgss                 private PostgreSQL cluster with pg_stat_statements (per-statement breakdown)
-  --autovacuum           private PostgreSQL cluster (as --pgss) with autovacuum on, naptime 10 s: the
-                         machine's server runs with autovacuum off, and the order tables' dead rows
-                         then slow PostgreSQL down within a minute
+  --autovacuum           private PostgreSQL cluster (as --pgss) with autovacuum on, naptime 10 s, as a
+                         production server runs (the machine's server runs with autovacuum off)
   --only LIST            comma list of baselines,ingress,e2e (default all)
   --max-minutes M        hard stop, with cleanup (default 20)
   --out FILE             JSON report path (default bench/results/bench-<id>.json)

@@ -35,13 +35,6 @@ describe("bench target bounds", () => {
     expect(targetBounds(report(), 2).p99PushToCallbackAt1000Ms).toBe(bound);
   });
 
-  it("end to end: says when PostgreSQL ran without autovacuum", () => {
-    const off = targetBounds({ ...report(), machine: { postgres: { autovacuum: "off" } } }, 2).endToEndOrdersPerS;
-    expect(off).toMatch(/; PostgreSQL ran with autovacuum off, .* \(--autovacuum\)$/);
-    const on = targetBounds({ ...report(), machine: { postgres: { autovacuum: "on" } } }, 2).endToEndOrdersPerS;
-    expect(on).not.toMatch(/autovacuum/);
-  });
-
   it("ingress ratio: cores used, box load and CPU per order against bare Express", () => {
     expect(targetBounds(report(), 2).ingressOverBareExpressPaired).toBe(
       "at saturation the ingress (2 process(es)) used 1 cores and the box was 80 % busy; the ingress spends 0.6 ms of CPU per order against bare Express's 0.25 ms per request (2.4×)",
