@@ -63,6 +63,14 @@ function endToEndBound(r: Report, cores: number): string | undefined {
     `the box was ${pct(load.box)} busy`,
   ];
   if (busiest) parts.push(`busiest process: ${busiest[0]} at ${pct(busiest[1] / load.wallMs)} of a core`);
+  // The order path reads `orders` by key only; sequential scans reading many of its rows per order
+  // are a plan gone wrong (issue #4: cached generic plans scanned it once per ~20 orders, and
+  // PostgreSQL's CPU per order doubled within a minute). While the table is tiny a sequential scan
+  // is the right plan, and reads only a few rows per order.
+  const ordersSeqRead = r.e2e?.database?.tablesPerOrder?.orders?.seqRead;
+  if (ordersSeqRead > 100) {
+    parts.push(`sequential scans of orders read ${Math.round(ordersSeqRead)} of its rows per order: a plan that reads the whole table (--pgss tells which statement)`);
+  }
   return parts.join("; ");
 }
 

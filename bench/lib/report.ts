@@ -67,7 +67,7 @@ export function printReport(r: Record<string, any>): void {
       line(`at ${rate}/s        push→callback ${lat(p.latencyMs)}; callbacks ${int(p.callbacks)}/${int(p.pushed?.accepted)}, drained=${p.drained} (+${f(p.drainS)} s), sustained ${int(p.sustainedRatePerS)}/s; push ${lat(p.pushLatencyMs)}`);
     }
     const d = e.database ?? {};
-    line(`database: ${int(d.orders)} orders, ${int(d.succeededAndAcked)} at status 4 with callback acked; ${f(d.statementsPerOrder, 2)} statements per order; tuples/order ins ${f(d.tuplesPerOrder?.inserted, 2)} upd ${f(d.tuplesPerOrder?.updated, 2)} fetched ${f(d.tuplesPerOrder?.fetched, 2)}`);
+    line(`database: ${int(d.orders)} orders, ${int(d.succeededAndAcked)} at status 4 with callback acked; ${f(d.statementsPerOrder, 2)} statements per order; tuples/order ins ${f(d.tuplesPerOrder?.inserted, 2)} upd ${f(d.tuplesPerOrder?.updated, 2)} fetched ${f(d.tuplesPerOrder?.fetched, 2)} read ${f(d.tuplesPerOrder?.read, 2)}; rows of orders read by sequential scans per order ${f(d.tablesPerOrder?.orders?.seqRead, 2)}`);
     if (d.topLevelStatementsPerOrder !== undefined) line(`pg_stat_statements: ${f(d.topLevelStatementsPerOrder, 2)} top-level statements/order (+${f(d.nestedStatementsPerOrder, 2)} nested FK checks), ${f(d.dbExecMsPerOrder, 3)} ms executor time/order`);
     for (const s of (d.statements ?? []).filter((x: any) => x.perOrder >= 0.01).slice(0, 16)) line(`   ${f(s.perOrder, 3)}/order  mean ${f(s.meanMs, 3)} ms  ${s.label}`);
   }

@@ -35,6 +35,13 @@ describe("bench target bounds", () => {
     expect(targetBounds(report(), 2).p99PushToCallbackAt1000Ms).toBe(bound);
   });
 
+  it("end to end: says when sequential scans read orders as a whole (a plan gone wrong), not the few rows of a tiny table", () => {
+    const database = (seqRead: number) => ({ tablesPerOrder: { orders: { seqScan: 0.05, seqRead } } });
+    const scanned = targetBounds({ ...report(), e2e: { database: database(2_652.4) } }, 2).endToEndOrdersPerS;
+    expect(scanned).toMatch(/; sequential scans of orders read 2652 of its rows per order: a plan that reads the whole table \(--pgss tells which statement\)$/);
+    expect(targetBounds({ ...report(), e2e: { database: database(3.5) } }, 2).endToEndOrdersPerS).not.toMatch(/sequential/);
+  });
+
   it("ingress ratio: cores used, box load and CPU per order against bare Express", () => {
     expect(targetBounds(report(), 2).ingressOverBareExpressPaired).toBe(
       "at saturation the ingress (2 process(es)) used 1 cores and the box was 80 % busy; the ingress spends 0.6 ms of CPU per order against bare Express's 0.25 ms per request (2.4×)",
