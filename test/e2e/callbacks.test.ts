@@ -1,5 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { callbackJobId, createWorkerConnection, QueueName } from "@topup/queue";
+import { QueueEvents } from "bullmq";
 import { eventually, startStack, type Stack } from "../support/stack";
 import type { OperatorClient } from "../support/operator-client";
 
@@ -101,6 +103,59 @@ it("acknowledges on the second attempt when the first fails", async () => {
     [1, 503, false],
     [2, 200, true],
   ]);
+});
+
+it("gives each round of a shared callback job its own attempts: an acknowledged one is not sent again", async () => {
+  const stamp = Date.now();
+  const orderNos = ["A", "F", "S"].map((k) => `SHARED${k}${stamp}`);
+  const [acks, fails, acksSecond] = orderNos;
+  const settled = await Promise.all(orderNos.map((orderNo) => pushAndSettle(orderNo))); // round 1 acknowledged
+
+  // Rounds opened together go out as ONE job (as those of orders a fulfilment job finished do),
+  // which BullMQ retries while any of its rounds is open.
+  const platform = stack.worker!.platform;
+  const reopened = await Promise.all(settled.map((detail) => platform.callbacks.openNewRound(detail.id)));
+  const sharedJobId = callbackJobId({ rounds: reopened.map((order) => ({ orderId: order!.id, round: 2 })) });
+  const eventsConnection = createWorkerConnection(stack.config.redisUrl);
+  const events = new QueueEvents(QueueName.callback, { connection: eventsConnection, prefix: stack.config.queuePrefix });
+  const outcomes: string[] = [];
+  events.on("delayed", ({ jobId }) => outcomes.push(`retried ${jobId}`)); // a failed run with attempts left waits out its backoff
+  events.on("failed", ({ jobId }) => outcomes.push(`failed ${jobId}`));
+  events.on("completed", ({ jobId }) => outcomes.push(`completed ${jobId}`));
+  try {
+    await events.waitUntilReady();
+    const seen = new Map<string, number>();
+    stack.receiver.respond = (cb, res) => {
+      const n = (seen.get(cb.fields.order_no) ?? 0) + 1;
+      seen.set(cb.fields.order_no, n);
+      const ok = cb.fields.order_no === acks || (cb.fields.order_no === acksSecond && n === 2);
+      res.statusCode = ok ? 200 : 500;
+      res.end("ok");
+    };
+    await Promise.all(reopened.map((order) => platform.scheduler.scheduleNext(order!)));
+    await eventually(async () => (outcomes.at(-1)?.startsWith("completed") ? true : undefined), 10_000);
+    // Two runs left rounds open and were retried after the backoff; the third closed the last one.
+    expect(outcomes).toEqual([`retried ${sharedJobId}`, `retried ${sharedJobId}`, `completed ${sharedJobId}`]);
+  } finally {
+    await events.close();
+    eventsConnection.disconnect();
+  }
+  await new Promise((r) => setTimeout(r, BACKOFF_MS * 5)); // nothing more comes later
+  expect([acks, fails, acksSecond].map((orderNo) => seen(orderNo))).toEqual([1, 3, 2]);
+  const received = stack.receiver.for(fails).slice(1);
+  expect(received[1].at - received[0].at).toBeGreaterThanOrEqual(BACKOFF_MS - 5);
+  expect(received[2].at - received[1].at).toBeGreaterThanOrEqual(2 * BACKOFF_MS - 5);
+  const round2 = async (orderNo: string) =>
+    (await orderDetail(orderNo)).callbackAttempts.filter((x: any) => x.round === 2).map((x: any) => [x.attemptNo, x.acknowledged]);
+  expect(await round2(acks)).toEqual([[1, true]]);
+  expect(await round2(acksSecond)).toEqual([[1, false], [2, true]]);
+  expect(await round2(fails)).toEqual([[1, false], [2, false], [3, false]]);
+  expect((await orderDetail(fails)).callbackState).toBe("failed");
+
+  /** Round 2's deliveries to an order (round 1 was one, acknowledged). */
+  function seen(orderNo: string): number {
+    return stack.receiver.for(orderNo).length - 1;
+  }
 });
 
 describe("destinations", () => {

@@ -1,10 +1,13 @@
 import { Platform } from "@topup/core";
-import { fulfilmentJobId } from "@topup/queue";
+import { OrderStatus } from "@topup/protocol";
+import { callbackJobId, createWorkerConnection, fulfilmentJobId, QueueName } from "@topup/queue";
+import { Worker } from "bullmq";
 import { Client } from "pg";
 import { eventually, startStack, testLogger, type Stack } from "../support/stack";
 
 // The reconciler re-creates work Redis lost, and must not add work to a queue that is only behind:
-// new orders stored together share one job, whose id it cannot know.
+// new orders stored together share one job, and so do callback rounds opened together, whose ids it
+// cannot know.
 let stack: Stack;
 
 beforeAll(async () => {
@@ -40,5 +43,49 @@ it("leaves steps queued behind a backlog to their job, and re-creates them once 
   } finally {
     await db.end();
     await platform.close();
+  }
+});
+
+it("leaves callback rounds to their shared job while it waits or runs, and re-creates them once it is gone", async () => {
+  const stack = await startStack({ worker: false }); // its own: no other test's work in its queues or tables
+  const op = await stack.createOperator();
+  const orderNos = [1, 2].map((i) => `ROUNDS${i}${Date.now()}`);
+  await Promise.all(orderNos.map((orderNo) => op.pushOrder(op.push({ order_no: orderNo, notify_url: stack.receiver.url }))));
+  const platform = new Platform(stack.config, { role: "worker", logger: testLogger(), poolMax: 2, reconcileGraceMs: 500 });
+  const db = new Client({ connectionString: stack.config.databaseUrl });
+  await db.connect();
+  const workerConnection = createWorkerConnection(stack.config.redisUrl);
+  const worker = new Worker(QueueName.callback, null, { connection: workerConnection, prefix: stack.config.queuePrefix });
+  try {
+    await platform.queues.fulfilment.drain(true); // this test moves the orders itself
+    const { rows } = await db.query<{ id: string }>("SELECT id::text AS id FROM orders WHERE order_no = ANY($1) ORDER BY id", [orderNos]);
+    const failed = await Promise.all(
+      rows.map((row) => platform.orders.transitionPath(row.id, OrderStatus.Created, [{ to: OrderStatus.Placing }, { to: OrderStatus.Failed, reason: "refused" }])),
+    );
+    await Promise.all(failed.map((order) => platform.scheduler.scheduleNext(order!))); // finished together: one job
+    const [shared] = await platform.queues.callback.getJobs(["wait"]);
+    expect(shared.data.rounds.map((r) => r.orderId).sort()).toEqual(rows.map((r) => r.id).sort());
+
+    // Past the rounds' due time (their first attempt + the grace) while the job still waits, then runs.
+    const later = () => new Date(Math.max(...failed.map((o) => o!.nextCheckAt!.getTime())) + 1_000);
+    expect(await platform.reconciler.runOnce(later())).toEqual({ fulfilment: 0, callbacks: 0 });
+    const taken = await worker.getNextJob("test-token");
+    expect(taken?.id).toBe(shared.id);
+    expect(await platform.reconciler.runOnce(later())).toEqual({ fulfilment: 0, callbacks: 0 });
+    expect(await platform.queues.callback.getJobCounts("wait", "delayed")).toMatchObject({ wait: 0, delayed: 0 });
+
+    // The job ends without closing the rounds (its worker lost, Redis emptied): each round gets a job of its own.
+    await taken!.moveToCompleted("gone", "test-token", false);
+    expect(await platform.reconciler.runOnce(later())).toEqual({ fulfilment: 0, callbacks: 2 });
+    const recreated = await platform.queues.callback.getJobs(["wait"]);
+    expect(recreated.map((job) => job.id).sort()).toEqual(rows.map((r) => callbackJobId({ rounds: [{ orderId: r.id, round: 1 }] })).sort());
+    await platform.reconciler.runOnce(later()); // the same ids again: a no-op
+    expect(await platform.queues.callback.getJobs(["wait"])).toHaveLength(2);
+  } finally {
+    await worker.close();
+    workerConnection.disconnect();
+    await db.end();
+    await platform.close();
+    await stack.close();
   }
 });

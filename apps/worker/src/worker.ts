@@ -1,7 +1,7 @@
 import { Worker } from "bullmq";
 import type { Logger, PlatformConfig } from "@topup/config";
 import { Platform, type PlatformOptions } from "@topup/core";
-import { createWorkerConnection, QueueName, stepsOf, WORKER_LOCKING, type CallbackJob, type FulfilmentJob } from "@topup/queue";
+import { createWorkerConnection, QueueName, roundsOf, stepsOf, WORKER_LOCKING, type CallbackJob, type CallbackRound, type FulfilmentJob } from "@topup/queue";
 
 export interface WorkerOptions extends Partial<PlatformOptions> {
   fulfilmentConcurrency?: number;
@@ -31,7 +31,10 @@ export interface WorkerService {
   close(): Promise<void>;
 }
 
-/** Thrown for an unacknowledged callback so that BullMQ's retry policy schedules the next attempt. */
+/**
+ * Thrown for unacknowledged callbacks so that BullMQ's retry policy schedules the next attempt (of
+ * the rounds still open: the acknowledged ones are skipped then).
+ */
 export class CallbackNotAcknowledged extends Error {
   override readonly name = "CallbackNotAcknowledged";
 }
@@ -47,12 +50,14 @@ export async function startWorker(config: PlatformConfig, logger: Logger, option
     concurrency: options.fulfilmentConcurrency ?? 50,
     ...WORKER_LOCKING, // a killed worker's jobs come back in 10–15 s, not 30–60 s (see WORKER_LOCKING)
   });
-  const callbacks = new Worker<CallbackJob>(
+  const callbacks = new Worker<CallbackJob | CallbackRound>(
     QueueName.callback,
     async (job) => {
-      const outcome = await platform.delivery.deliver(job.data);
-      if (outcome === "retry") throw new CallbackNotAcknowledged(`callback of order ${job.data.orderId} not acknowledged`);
-      return outcome;
+      const rounds = roundsOf(job.data);
+      const outcomes = await platform.delivery.deliverAll(rounds);
+      const open = rounds.filter((_, i) => outcomes[i] === "retry");
+      if (open.length > 0) throw new CallbackNotAcknowledged(`callbacks not acknowledged: orders ${open.map((r) => r.orderId).join(", ")}`);
+      return outcomes;
     },
     { connection, prefix: config.queuePrefix, concurrency: options.callbackConcurrency ?? 50, ...WORKER_LOCKING },
   );

@@ -1,13 +1,14 @@
 import type { Logger } from "@topup/config";
 import type { CallbackRepository } from "@topup/db";
 import type { CallbackHttpClient } from "@topup/net";
-import { callbackForm, callbackStatusOf, isCallbackAck } from "@topup/protocol";
-import { CALLBACK_ATTEMPTS, type CallbackJob } from "@topup/queue";
+import { CALLBACK_ATTEMPTS, callbackForm, callbackRoundDueBy, callbackStatusOf, isCallbackAck } from "@topup/protocol";
+import type { CallbackRound } from "@topup/queue";
+import { allThenFirstError } from "./all-settled";
 
 export type DeliveryOutcome = "acked" | "retry" | "failed" | "skipped";
 
 /**
- * One callback attempt (PROTOCOL §7). The attempt number comes from the attempts stored for the
+ * Callback attempts (PROTOCOL §7). The attempt number comes from the attempts stored for the
  * round, not from the queue's counter, so that a replayed job or a re-enqueued round never makes
  * more than three attempts in all. BullMQ's retry policy spaces them (CALLBACK_BACKOFF_MS × 2^(n−1)).
  */
@@ -16,9 +17,19 @@ export class CallbackDelivery {
     private readonly callbacks: CallbackRepository,
     private readonly http: CallbackHttpClient,
     private readonly logger: Logger,
+    /** CALLBACK_BACKOFF_MS: how long a round left open by a failed attempt waits for its next one. */
+    private readonly backoffMs: number,
   ) {}
 
-  async deliver(job: CallbackJob): Promise<DeliveryOutcome> {
+  /**
+   * The next attempt of every round of a job, side by side. Rounds closed meanwhile — acknowledged
+   * in an earlier run of the job — are skipped, so a retried job only delivers what is still open.
+   */
+  deliverAll(rounds: readonly CallbackRound[]): Promise<DeliveryOutcome[]> {
+    return allThenFirstError(rounds.map((round) => this.deliver(round)));
+  }
+
+  async deliver(job: CallbackRound): Promise<DeliveryOutcome> {
     const delivery = await this.callbacks.loadDelivery(job.orderId);
     if (!delivery) return "skipped";
     const { order, operatorUid, md5key } = delivery;
@@ -61,6 +72,7 @@ export class CallbackDelivery {
       remoteAddress: result.remoteAddress,
       acknowledged,
       final,
+      nextCheckAt: callbackRoundDueBy(new Date(), attemptNo, this.backoffMs),
     });
     const outcome: DeliveryOutcome = acknowledged ? "acked" : final ? "failed" : "retry";
     // Failed attempts are worth an operator's attention; acknowledged ones are in callback_attempts.

@@ -3,6 +3,7 @@ import type { Logger } from "@topup/config";
 import type { OrderRecord, OrderRepository } from "@topup/db";
 import { isTerminal, OrderStatus } from "@topup/protocol";
 import type { FulfilmentStep, WorkQueues } from "@topup/queue";
+import { allThenFirstError } from "./all-settled";
 
 /**
  * Puts work for an order on the queues. The order's next_check_at (or open callback round) in the
@@ -28,9 +29,9 @@ export class FulfilmentScheduler {
     });
   }
 
-  /** Since when the oldest fulfilment work still waiting for a worker has been queued; null when none waits. */
-  async backlogSince(): Promise<Date | null> {
-    const since = await this.queues.oldestWaitingFulfilment();
+  /** Since when the oldest work the queues still hold (waiting or being worked on) has been queued; null when none. */
+  async queuedSince(): Promise<Date | null> {
+    const since = await this.queues.oldestQueuedJob();
     return since === null ? null : new Date(since);
   }
 
@@ -86,15 +87,11 @@ export class Fulfilment {
   ) {}
 
   /**
-   * Takes every step of a job at once (their statements share round trips: see CallBatch). If any
-   * step failed, the job fails once all have run, and BullMQ retries it: the steps already taken
-   * are stale by then and change nothing.
+   * Takes every step of a job at once. If any step failed, the job fails once all have run, and
+   * BullMQ retries it: the steps already taken are stale by then and change nothing.
    */
-  async advanceAll(steps: readonly FulfilmentStep[]): Promise<StepOutcome[]> {
-    const settled = await Promise.allSettled(steps.map((step) => this.advance(step)));
-    const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-    if (failed) throw failed.reason;
-    return settled.map((s) => (s as PromiseFulfilledResult<StepOutcome>).value);
+  advanceAll(steps: readonly FulfilmentStep[]): Promise<StepOutcome[]> {
+    return allThenFirstError(steps.map((step) => this.advance(step)));
   }
 
   async advance(step: FulfilmentStep): Promise<StepOutcome> {

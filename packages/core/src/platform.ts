@@ -101,7 +101,7 @@ export class Platform {
     });
     const channel = new SimulatorChannel(config.simulatorStepMs);
     this.fulfilment = new Fulfilment(this.orders, channel, this.scheduler, logger);
-    this.delivery = new CallbackDelivery(this.callbacks, this.callbackHttp, logger);
+    this.delivery = new CallbackDelivery(this.callbacks, this.callbackHttp, logger, config.callbackBackoffMs);
     this.reconciler = new Reconciler(this.orders, this.scheduler, logger, {
       graceMs: options.reconcileGraceMs ?? 15_000,
       batchSize: 500,

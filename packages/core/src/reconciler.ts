@@ -1,5 +1,6 @@
 import type { Logger } from "@topup/config";
 import type { OrderRepository } from "@topup/db";
+import { isTerminal } from "@topup/protocol";
 import type { FulfilmentScheduler } from "./fulfilment";
 
 export interface ReconcilerOptions {
@@ -9,11 +10,11 @@ export interface ReconcilerOptions {
 }
 
 /**
- * Rebuilds lost queue work from the database, the source of truth: orders whose planned
- * fulfilment step is overdue (Redis restarted empty, an enqueue failed, a worker died between
- * commit and enqueue) and terminal orders whose callback round is still open. Job ids make this
- * idempotent: work that still exists in Redis is not added twice (for steps batched into one job,
- * see overdueBefore).
+ * Rebuilds lost queue work from the database, the source of truth: orders whose next_check_at is
+ * overdue — a planned fulfilment step, or a callback round whose next attempt should have ended
+ * (callbackRoundDueBy) — because Redis restarted empty, an enqueue failed, or a worker died
+ * between commit and enqueue. Job ids make this idempotent: work that still exists in Redis is not
+ * added twice (for orders batched into one job, see overdueBefore).
  */
 export class Reconciler {
   constructor(
@@ -26,24 +27,25 @@ export class Reconciler {
   async runOnce(now = new Date()): Promise<{ fulfilment: number; callbacks: number }> {
     const before = new Date(now.getTime() - this.options.graceMs);
     const overdue = await this.orders.findOverdue(await this.overdueBefore(before), this.options.batchSize);
-    const pending = await this.orders.findPendingCallbacks(before, this.options.batchSize);
-    for (const order of [...overdue, ...pending]) await this.scheduler.scheduleNext(order);
-    if (overdue.length + pending.length > 0) {
-      this.logger.info("reconciled", { fulfilment: overdue.length, callbacks: pending.length });
-    }
-    return { fulfilment: overdue.length, callbacks: pending.length };
+    for (const order of overdue) await this.scheduler.scheduleNext(order);
+    // Terminal orders in the list have an open callback round; the others a fulfilment step.
+    const callbacks = overdue.filter((order) => isTerminal(order.status)).length;
+    const found = { fulfilment: overdue.length - callbacks, callbacks };
+    if (overdue.length > 0) this.logger.info("reconciled", found);
+    return found;
   }
 
   /**
-   * Planned steps older than this are taken for lost. While the workers are behind, an order's
-   * step can be queued for longer than the grace without being lost — and new orders stored
-   * together share one job, whose id the reconciler cannot know, so re-adding their steps is not a
-   * no-op: it would add work to a queue that is already behind. Steps planned since (the oldest
-   * waiting job − the grace) may still be queued and are left to it; once the queue has drained, or
-   * after Redis lost it (nothing waits), the plain grace applies again.
+   * Work planned before this is taken for lost. While the workers are behind, an order's work can
+   * be queued for longer than the grace without being lost — and orders stored together (new
+   * orders) or finished together (their callback rounds) share one job, whose id the reconciler
+   * cannot know, so re-adding their work is not a no-op: it would add work to a queue that is
+   * already behind, and deliver a callback twice. Work planned since (the oldest job still waiting
+   * or running − the grace) may still be queued and is left to it; once the queues have drained,
+   * or after Redis lost them (nothing waits), the plain grace applies again.
    */
   private async overdueBefore(before: Date): Promise<Date> {
-    const since = await this.scheduler.backlogSince().catch(() => null); // Redis down: the enqueues fail anyway
+    const since = await this.scheduler.queuedSince().catch(() => null); // Redis down: the enqueues fail anyway
     if (since === null) return before;
     const queuedFrom = new Date(since.getTime() - this.options.graceMs);
     return queuedFrom < before ? queuedFrom : before;

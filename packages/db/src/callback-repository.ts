@@ -3,6 +3,7 @@ import { orderFromRow, type OrderRow } from "./order-rows";
 import { byId, canonicalId, idText, type CallbackAttemptRecord, type OrderRecord } from "./records";
 import { statementBatch, unnestColumns } from "./statement-batch";
 import type { BatchedCall } from "@topup/batching";
+import { callbackRoundDueBy } from "@topup/protocol";
 
 export interface CallbackAttemptInput {
   orderId: string;
@@ -18,6 +19,8 @@ export interface CallbackAttemptInput {
   acknowledged: boolean;
   /** The last attempt of the round: a failure closes the round as `failed`. */
   final: boolean;
+  /** When a round this attempt leaves open is due next (callbackRoundDueBy); ignored once it is closed. */
+  nextCheckAt: Date;
 }
 
 /** Everything one callback attempt needs, read in one statement. */
@@ -40,7 +43,11 @@ function storableText(text: string | null, max: number): string | null {
 
 type DeliveryRow = OrderRow & { operator_uid: string; operator_md5_key: string; attempts_in_round: string };
 
-/** Callback rounds and their attempts. A round is open while the order's callback_state is pending. */
+/**
+ * Callback rounds and their attempts. A round is open while the order's callback_state is pending;
+ * meanwhile the order's next_check_at says by when its next attempt should have ended, and is
+ * cleared when the round closes (the reconciler's work list, OrderRepository.findOverdue).
+ */
 export class CallbackRepository {
   /** The worker's callback jobs read and record in shared statements under load. */
   private readonly deliveries = statementBatch<string, CallbackDelivery | null>((calls) => this.loadBatch(calls));
@@ -87,9 +94,10 @@ export class CallbackRepository {
       "callback_record_attempt",
       `WITH input AS (
         SELECT * FROM unnest($1::bigint[], $2::integer[], $3::integer[], $4::smallint[], $5::timestamptz[], $6::integer[],
-                             $7::varchar[], $8::integer[], $9::varchar[], $10::varchar[], $11::boolean[], $12::boolean[])
+                             $7::varchar[], $8::integer[], $9::varchar[], $10::varchar[], $11::boolean[], $12::boolean[],
+                             $13::timestamptz[])
              AS a(order_id, round, attempt_no, status, started_at, http_status, body_excerpt, latency_ms, error,
-                  remote_address, acknowledged, final)
+                  remote_address, acknowledged, final, next_check_at)
       ),
       attempt AS (
         INSERT INTO callback_attempts (order_id, round, attempt_no, status, started_at, http_status, body_excerpt,
@@ -102,12 +110,13 @@ export class CallbackRepository {
       -- statement); not joining it leaves the planner the primary-key lookup per input row.
       UPDATE orders SET
         callback_state = CASE WHEN input.acknowledged THEN 'acked' WHEN input.final THEN 'failed' ELSE orders.callback_state END,
+        next_check_at = CASE WHEN input.acknowledged OR input.final THEN NULL ELSE input.next_check_at END,
         updated_at = now()
       FROM input
       WHERE orders.id = input.order_id AND orders.callback_round = input.round AND orders.callback_state = 'pending'`,
       unnestColumns(
         attempts.map((a) => ({ ...a, bodyExcerpt: storableText(a.bodyExcerpt, 1024), latencyMs: Math.round(a.latencyMs), error: storableText(a.error, 512) })),
-        ["orderId", "round", "attemptNo", "status", "startedAt", "httpStatus", "bodyExcerpt", "latencyMs", "error", "remoteAddress", "acknowledged", "final"],
+        ["orderId", "round", "attemptNo", "status", "startedAt", "httpStatus", "bodyExcerpt", "latencyMs", "error", "remoteAddress", "acknowledged", "final", "nextCheckAt"],
       ),
     );
     for (const call of calls) call.resolve();
@@ -117,10 +126,10 @@ export class CallbackRepository {
   async openNewRound(orderId: string): Promise<OrderRecord | null> {
     const rows = await this.db.query<OrderRow>(
       "callback_open_round",
-      `UPDATE orders SET callback_state = 'pending', callback_round = callback_round + 1, updated_at = now()
+      `UPDATE orders SET callback_state = 'pending', callback_round = callback_round + 1, updated_at = now(), next_check_at = $2::timestamptz
       WHERE id = $1::bigint AND status IN (4, 9, 10)
       RETURNING *`,
-      [orderId],
+      [orderId, callbackRoundDueBy(new Date(), 0, 0)],
     );
     return rows.length === 1 ? orderFromRow(rows[0]) : null;
   }
@@ -129,7 +138,7 @@ export class CallbackRepository {
   async closeRoundFailed(orderId: string, round: number): Promise<void> {
     await this.db.query(
       "callback_close_round_failed",
-      `UPDATE orders SET callback_state = 'failed', updated_at = now()
+      `UPDATE orders SET callback_state = 'failed', updated_at = now(), next_check_at = NULL
       WHERE id = $1::bigint AND callback_round = $2::integer AND callback_state = 'pending'`,
       [orderId, round],
     );

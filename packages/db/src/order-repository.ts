@@ -1,5 +1,5 @@
 import type { BatchedCall } from "@topup/batching";
-import { canTransition, isTerminal, OrderStatus } from "@topup/protocol";
+import { callbackRoundDueBy, canTransition, isTerminal, OrderStatus } from "@topup/protocol";
 import type { Database } from "./client";
 import { orderFromRow, type OrderRow } from "./order-rows";
 import { byId, canonicalId, idText, type OrderRecord, type OrderTransitionRecord } from "./records";
@@ -23,7 +23,10 @@ export interface TransitionPatch {
   channel?: string;
   mobileOrderNo?: string;
   reason?: string;
-  /** When fulfilment should look at the order next; ignored (cleared) for terminal statuses. */
+  /**
+   * When fulfilment should look at the order next. Ignored for terminal statuses: the callback
+   * round they open is due by callbackRoundDueBy (its first attempt starts at once).
+   */
   nextCheckAt?: Date | null;
 }
 
@@ -99,7 +102,8 @@ export class OrderRepository {
   }
 
   /**
-   * One statement for the batch: each row's id, the serial number derived from it, and its creation
+   * One statement for the batch: each row's id, the serial number derived from it (the date and
+   * every digit of the id: lpad alone would cut ids of 11 digits and more), and its creation
    * history row commit atomically. A conflict on (operator, order_no) — a repeated push, also one
    * racing in another process or in the same batch — inserts nothing, and the stored row is then read
    * by its key (the statement's snapshot may predate it).
@@ -116,7 +120,7 @@ export class OrderRepository {
       created AS (
         INSERT INTO orders (id, serial_number, operator_id, order_no, order_type, mobile_type, phone_number,
                             face_value, settlement_rate_bp, notify_url, client_ip, next_check_at)
-        SELECT id, to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || lpad(id::text, 10, '0'),
+        SELECT id, to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || lpad(id::text, greatest(10, length(id::text)), '0'),
                operator_id, order_no, order_type, mobile_type, phone_number, face_value, settlement_rate_bp,
                notify_url, client_ip, now()
         FROM input
@@ -206,7 +210,7 @@ export class OrderRepository {
       froms,
       channel: patch.channel ?? null,
       mobileOrderNo: patch.mobileOrderNo ?? null,
-      nextCheckAt: terminal ? null : (patch.nextCheckAt ?? null),
+      nextCheckAt: terminal ? callbackRoundDueBy(new Date(), 0, 0) : (patch.nextCheckAt ?? null),
       terminal,
       settles: at === OrderStatus.Succeeded,
     });
@@ -305,22 +309,17 @@ export class OrderRepository {
     return rows.length === 1;
   }
 
-  /** Orders whose planned fulfilment step is overdue by more than the grace: the reconciler's work list. */
+  /**
+   * Orders whose next_check_at passed before `overdueBefore`: the reconciler's work list. It holds
+   * both kinds of automatic work — a planned fulfilment step, and a terminal order's open callback
+   * round (due by callbackRoundDueBy) — so one index serves both and no update that opens or
+   * closes a round touches another.
+   */
   async findOverdue(overdueBefore: Date, limit: number): Promise<OrderRecord[]> {
     const rows = await this.db.query<OrderRow>(
       "order_overdue",
       "SELECT * FROM orders WHERE next_check_at < $1 ORDER BY next_check_at LIMIT $2",
       [overdueBefore, limit],
-    );
-    return rows.map(orderFromRow);
-  }
-
-  /** Terminal orders whose callback round is still open, untouched since before `olderThan`. */
-  async findPendingCallbacks(olderThan: Date, limit: number): Promise<OrderRecord[]> {
-    const rows = await this.db.query<OrderRow>(
-      "order_pending_callbacks",
-      "SELECT * FROM orders WHERE callback_state = 'pending' AND updated_at < $1 ORDER BY updated_at LIMIT $2",
-      [olderThan, limit],
     );
     return rows.map(orderFromRow);
   }

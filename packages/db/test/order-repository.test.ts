@@ -1,5 +1,6 @@
-import { OrderStatus } from "@topup/protocol";
+import { CALLBACK_TIMEOUT_MS, OrderStatus } from "@topup/protocol";
 import {
+  CallbackRepository,
   createDatabase,
   IllegalTransitionError,
   LedgerRepository,
@@ -8,6 +9,7 @@ import {
   type Database,
   type InsertOutcome,
   type OperatorRecord,
+  type OrderRecord,
 } from "../src";
 import { createTestDatabase } from "../../../test/support/test-database";
 
@@ -40,6 +42,13 @@ async function newOrder(faceValue = 1200) {
     faceValue, settlementRateBp: operator.rateBp, notifyUrl: "http://127.0.0.1/cb", clientIp: "127.0.0.1",
   });
   return order;
+}
+
+/** A terminal move opens callback round 1, due by the end of its first attempt: the reconciler's work list. */
+function expectRoundDue(order: OrderRecord | null | undefined, movedFrom: number): void {
+  const due = order!.nextCheckAt!.getTime();
+  expect(due).toBeGreaterThanOrEqual(movedFrom + CALLBACK_TIMEOUT_MS);
+  expect(due).toBeLessThanOrEqual(Date.now() + CALLBACK_TIMEOUT_MS);
 }
 
 async function walk(id: string, path: OrderStatus[]) {
@@ -141,10 +150,12 @@ it("moves an order only from the status it is at: a replayed step changes nothin
 it("lets exactly one of many concurrent settlements through, posting one 订单收款 entry at the order's rate", async () => {
   const order = await newOrder(1200);
   await walk(order.id, [5, 6, 0, 2]);
+  const movedFrom = Date.now();
   const results = await Promise.all(Array.from({ length: 12 }, () => orders.transition(order.id, OrderStatus.Paying, OrderStatus.Succeeded)));
   expect(results.filter((r) => r !== null)).toHaveLength(1);
   const settled = results.find((r) => r !== null)!;
-  expect(settled).toMatchObject({ status: 4, callbackState: "pending", callbackRound: 1, nextCheckAt: null });
+  expect(settled).toMatchObject({ status: 4, callbackState: "pending", callbackRound: 1 });
+  expectRoundDue(settled, movedFrom);
   expect(settled.finishedAt).toBeInstanceOf(Date);
   const entries = (await ledger.entries(operator.accountId)).filter((e) => e.orderId === order.id);
   expect(entries).toHaveLength(1);
@@ -160,11 +171,13 @@ it("takes a whole path in one statement: one history row per step in order, one 
     { to: OrderStatus.Paying, reason: "paying" },
     { to: OrderStatus.Succeeded, reason: "succeeded" },
   ];
+  const movedFrom = Date.now();
   const replays = await Promise.all(
     Array.from({ length: 8 }, () => orders.transitionPath(order.id, OrderStatus.Placing, steps, { mobileOrderNo: "M-1", nextCheckAt: new Date() })),
   );
   expect(replays.filter((r) => r !== null)).toHaveLength(1);
-  expect(replays.find((r) => r !== null)).toMatchObject({ status: 4, mobileOrderNo: "M-1", callbackState: "pending", nextCheckAt: null });
+  expect(replays.find((r) => r !== null)).toMatchObject({ status: 4, mobileOrderNo: "M-1", callbackState: "pending" });
+  expectRoundDue(replays.find((r) => r !== null), movedFrom); // the planned step's time does not apply to a terminal status
   const history = await orders.history(order.id);
   expect(history.map((h) => [h.fromStatus, h.toStatus, h.reason])).toEqual([
     [null, 5, "accepted"], [5, 6, null], [6, 0, "placed"], [0, 2, "paying"], [2, 4, "succeeded"],
@@ -264,6 +277,7 @@ describe("paths of many orders committed together", () => {
     const [succeeds, fails, waits, stale] = await Promise.all([newOrder(), newOrder(), newOrder(), newOrder()]);
     for (const order of [succeeds, fails, waits]) await walk(order.id, [5, 6]);
     const later = new Date(Date.now() + 30_000);
+    const movedFrom = Date.now();
     const [a, replay, b, c, d] = await Promise.all([
       orders.transitionPath(succeeds.id, OrderStatus.Placing, [{ to: OrderStatus.Unpaid }, { to: OrderStatus.Paying }, { to: OrderStatus.Succeeded }], { mobileOrderNo: "M-A" }),
       orders.transitionPath(succeeds.id, OrderStatus.Placing, [{ to: OrderStatus.Unpaid }, { to: OrderStatus.Paying }, { to: OrderStatus.Succeeded }], { mobileOrderNo: "M-A" }),
@@ -271,9 +285,11 @@ describe("paths of many orders committed together", () => {
       orders.transitionPath(waits.id, OrderStatus.Placing, [{ to: OrderStatus.Unpaid, reason: "placed" }], { mobileOrderNo: "M-C", nextCheckAt: later }),
       orders.transitionPath(stale.id, OrderStatus.Placing, [{ to: OrderStatus.Unpaid }]), // still at 5
     ]);
-    expect(a).toMatchObject({ id: succeeds.id, status: 4, mobileOrderNo: "M-A", callbackState: "pending", callbackRound: 1, nextCheckAt: null });
+    expect(a).toMatchObject({ id: succeeds.id, status: 4, mobileOrderNo: "M-A", callbackState: "pending", callbackRound: 1 });
+    expectRoundDue(a, movedFrom);
     expect(replay).toBeNull();
-    expect(b).toMatchObject({ id: fails.id, status: 10, callbackState: "pending", nextCheckAt: null });
+    expect(b).toMatchObject({ id: fails.id, status: 10, callbackState: "pending" });
+    expectRoundDue(b, movedFrom);
     expect(c).toMatchObject({ id: waits.id, status: 0, mobileOrderNo: "M-C", callbackState: "none", finishedAt: null });
     expect(c!.nextCheckAt!.getTime()).toBe(later.getTime());
     expect(d).toBeNull();
@@ -304,4 +320,53 @@ it("keeps any reason text exactly through the batched statement's arrays (quotes
   }
   expect(moved[0]!.channel).toBe('sim,"x"');
   expect(moved[3]!.channel).toBeNull();
+});
+
+describe("the reconciler's work list (next_check_at)", () => {
+  const attempt = (orderId: string, over: { acknowledged: boolean; final: boolean; nextCheckAt: Date }) => ({
+    orderId, round: 1, attemptNo: 1, status: 4, startedAt: new Date(), httpStatus: 500, bodyExcerpt: "no",
+    latencyMs: 3, error: null, remoteAddress: "127.0.0.1", ...over,
+  });
+  const overdueIds = async (before: Date) => (await orders.findOverdue(before, 10_000)).map((o) => o.id);
+
+  it("holds an open callback round until it closes: due after each attempt by the next one's end, gone once acknowledged or failed", async () => {
+    const callbacks = new CallbackRepository(db);
+    const [acked, failed] = await Promise.all([newOrder(), newOrder()]);
+    for (const order of [acked, failed]) await walk(order.id, [5, 6, 0, 2, 4]);
+    const pastFirstAttempt = new Date(Date.now() + CALLBACK_TIMEOUT_MS + 1_000);
+    expect(await overdueIds(pastFirstAttempt)).toEqual(expect.arrayContaining([acked.id, failed.id]));
+
+    // A failed attempt that leaves the round open moves it to when the next attempt will have ended.
+    const next = new Date(Date.now() + 60_000);
+    await Promise.all([acked, failed].map((o) => callbacks.recordAttempt(attempt(o.id, { acknowledged: false, final: false, nextCheckAt: next }))));
+    expect((await orders.findById(acked.id))!.nextCheckAt!.getTime()).toBe(next.getTime());
+    expect(await overdueIds(pastFirstAttempt)).not.toContain(acked.id);
+    expect(await overdueIds(new Date(next.getTime() + 1))).toEqual(expect.arrayContaining([acked.id, failed.id]));
+
+    await callbacks.recordAttempt({ ...attempt(acked.id, { acknowledged: true, final: false, nextCheckAt: next }), attemptNo: 2 });
+    await callbacks.recordAttempt({ ...attempt(failed.id, { acknowledged: false, final: true, nextCheckAt: next }), attemptNo: 2 });
+    expect(await orders.findById(acked.id)).toMatchObject({ callbackState: "acked", nextCheckAt: null });
+    expect(await orders.findById(failed.id)).toMatchObject({ callbackState: "failed", nextCheckAt: null });
+    const later = await overdueIds(new Date(next.getTime() + 1));
+    expect(later).not.toContain(acked.id);
+    expect(later).not.toContain(failed.id);
+
+    // An administrator's resend opens a new round, due like a first attempt; a round closed without an attempt leaves the list.
+    const movedFrom = Date.now();
+    const resent = await callbacks.openNewRound(failed.id);
+    expect(resent).toMatchObject({ callbackState: "pending", callbackRound: 2 });
+    expectRoundDue(resent, movedFrom);
+    await callbacks.closeRoundFailed(failed.id, 2);
+    expect(await orders.findById(failed.id)).toMatchObject({ callbackState: "failed", nextCheckAt: null });
+  });
+});
+
+// Last: it moves the id sequence past 10 digits for the orders that follow it in this file.
+it("keeps every digit of an id of 11 digits or more in the serial (lpad alone would cut it, and two orders would share a serial)", async () => {
+  await db.pool.query("SELECT setval(pg_get_serial_sequence('orders', 'id'), 12345678900)");
+  const [a, b] = await Promise.all([newOrder(), newOrder()]);
+  const serials = [a, b].map((o) => o.serialNumber);
+  for (const order of [a, b]) expect(order.serialNumber).toMatch(new RegExp(`^\\d{8}${order.id}$`));
+  expect(a.id.length).toBe(11);
+  expect(new Set(serials).size).toBe(2);
 });

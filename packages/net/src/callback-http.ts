@@ -9,6 +9,7 @@ import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import type { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
+import { CALLBACK_TIMEOUT_MS } from "@topup/protocol";
 import axios, { type AxiosInstance } from "axios";
 import { normalizeIp } from "./address";
 import type { AddressMatcher } from "./address-matcher";
@@ -72,7 +73,7 @@ export class CallbackHttpClient {
 
   constructor(opts: CallbackHttpClientOptions) {
     this.allowed = opts.allowed;
-    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.timeoutMs = opts.timeoutMs ?? CALLBACK_TIMEOUT_MS;
     this.maxBodyBytes = opts.maxBodyBytes ?? 1024;
     const guard = { allowed: opts.allowed, lookup: opts.lookup ?? systemLookupAll };
     this.httpAgent = new GuardedHttpAgent(guard);

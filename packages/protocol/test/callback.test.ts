@@ -1,4 +1,4 @@
-import { callbackForm, callbackSign, isCallbackAck, type CallbackFields } from "../src";
+import { CALLBACK_ATTEMPTS, CALLBACK_TIMEOUT_MS, callbackForm, callbackRoundDueBy, callbackSign, isCallbackAck, type CallbackFields } from "../src";
 import { V } from "./helpers";
 
 const CB: CallbackFields = {
@@ -80,5 +80,21 @@ describe("isCallbackAck", () => {
     [Number.NaN, "ok"],
   ])("HTTP %p %j → not acknowledged", (status, body) => {
     expect(isCallbackAck(status, body)).toBe(false);
+  });
+});
+
+describe("callbackRoundDueBy: by when a round's next attempt has ended while its work is alive", () => {
+  const at = new Date(1_700_000_000_000);
+  test.each([
+    [0, 0], // the first attempt starts at once
+    [1, 5_000], // attempt 2 starts backoff after attempt 1 failed
+    [2, 10_000], // attempt 3: backoff × 2
+  ])("after %i attempts: %i ms of backoff, then the 10 s an attempt may last", (attemptsMade, backoff) => {
+    expect(callbackRoundDueBy(at, attemptsMade, 5_000).getTime()).toBe(at.getTime() + backoff + CALLBACK_TIMEOUT_MS);
+  });
+
+  test("three attempts in all, 10 s each (the document, PROTOCOL §7)", () => {
+    expect(CALLBACK_ATTEMPTS).toBe(3);
+    expect(CALLBACK_TIMEOUT_MS).toBe(10_000);
   });
 });

@@ -26,6 +26,7 @@ describe("public API of @topup/protocol", () => {
     "callbackStatusOf",
     "callbackForm",
     "isCallbackAck",
+    "callbackRoundDueBy",
     "carrierOfNumber",
     "carrierContradicts",
     "shanghaiMidnight",

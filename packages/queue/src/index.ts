@@ -1,13 +1,14 @@
 export { createWorkerConnection, createProducerConnection, type Redis } from "./connection";
 export {
   QueueName,
-  CALLBACK_ATTEMPTS,
   WORKER_LOCKING,
   fulfilmentJobId,
   callbackJobId,
   stepsOf,
+  roundsOf,
   type FulfilmentJob,
   type FulfilmentStep,
   type CallbackJob,
+  type CallbackRound,
 } from "./jobs";
 export { WorkQueues, type WorkQueuesOptions } from "./work-queues";

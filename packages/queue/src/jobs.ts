@@ -35,33 +35,57 @@ export function stepsOf(data: FulfilmentJob | FulfilmentStep): FulfilmentStep[] 
   return "steps" in data ? data.steps : [data];
 }
 
-/** Deliver round `round` of an order's callback (BullMQ retries the attempts). */
-export interface CallbackJob {
+/** Deliver round `round` of an order's callback (attempts counted in the database). */
+export interface CallbackRound {
   orderId: string;
   round: number;
 }
 
 /**
+ * A callback job: rounds of one or more orders. Rounds opened together (the orders a fulfilment
+ * job finished) arrive as one job, so that a queue round trip serves all of them; BullMQ's retry
+ * policy (CALLBACK_ATTEMPTS, exponential backoff) spaces the attempts, and a retry only delivers the
+ * rounds still open. Rounds opened on their own (an administrator's resend, the reconciler) are a
+ * job each.
+ */
+export interface CallbackJob {
+  rounds: CallbackRound[];
+}
+
+/** The rounds of a job's data; a job enqueued before jobs held several rounds is one round itself. */
+export function roundsOf(data: CallbackJob | CallbackRound): CallbackRound[] {
+  return "rounds" in data ? data.rounds : [data];
+}
+
+/**
  * Job ids make enqueueing idempotent: the same step of the same order is one job however many
  * times it is enqueued (by the ingress, a retried job, or the reconciler) while it exists. A job of
- * several steps is named after all of them, so the same steps enqueued twice are one job too.
+ * several steps is named after all of them, so the same steps enqueued twice are one job too; the
+ * reconciler cannot know such a name, and leaves the work of queued jobs alone instead
+ * (Reconciler.overdueBefore).
  */
 export function fulfilmentJobId(job: FulfilmentJob): string {
   if (job.steps.length === 1) {
     const [step] = job.steps;
     return `order-${step.orderId}-s${step.status}-t${step.due}`;
   }
-  const hash = createHash("sha1");
-  for (const step of job.steps) hash.update(`${step.orderId}-s${step.status}-t${step.due};`);
-  return `orders-${hash.digest("hex")}`;
+  return `orders-${digest(job.steps.map((step) => `${step.orderId}-s${step.status}-t${step.due}`))}`;
 }
 
+/** Named like fulfilmentJobId: a round's own job by the order and round, several rounds by all of them. */
 export function callbackJobId(job: CallbackJob): string {
-  return `callback-${job.orderId}-r${job.round}`;
+  if (job.rounds.length === 1) {
+    const [round] = job.rounds;
+    return `callback-${round.orderId}-r${round.round}`;
+  }
+  return `callbacks-${digest(job.rounds.map((round) => `${round.orderId}-r${round.round}`))}`;
 }
 
-/** The document: "回调失败会连续请求 3 次，3 次后不再继续请求" — three attempts in all. */
-export const CALLBACK_ATTEMPTS = 3;
+function digest(parts: readonly string[]): string {
+  const hash = createHash("sha1");
+  for (const part of parts) hash.update(`${part};`);
+  return hash.digest("hex");
+}
 
 /**
  * How BullMQ workers hold their jobs. BullMQ's defaults (a 30 s lock, a stalled-job check every

@@ -1,12 +1,13 @@
 import { CallBatch, type BatchedCall } from "@topup/batching";
 import { Queue, type JobsOptions } from "bullmq";
 import type IORedis from "ioredis";
+import { CALLBACK_ATTEMPTS } from "@topup/protocol";
 import {
-  CALLBACK_ATTEMPTS,
   callbackJobId,
   fulfilmentJobId,
   QueueName,
   type CallbackJob,
+  type CallbackRound,
   type FulfilmentJob,
   type FulfilmentStep,
 } from "./jobs";
@@ -25,10 +26,10 @@ export interface WorkQueuesOptions {
 const KEEP = { removeOnComplete: true, removeOnFail: true } satisfies JobsOptions;
 
 /**
- * Steps per job of new orders. Bounded so that one job's work stays short next to its lock
- * (WORKER_LOCKING) and a retried job repeats little.
+ * Steps per job of new orders, and callback rounds per job. Bounded so that one job's work stays
+ * short next to its lock (WORKER_LOCKING) and a retried job repeats little.
  */
-const STEPS_PER_JOB = 100;
+const ORDERS_PER_JOB = 100;
 
 /** Enqueues made within one event-loop turn (or while earlier ones are on their way) share one round trip to Redis. */
 const ENQUEUE_BATCH = { maxSize: 500, maxInFlight: 4 };
@@ -43,17 +44,18 @@ export class WorkQueues {
   readonly callback: Queue<CallbackJob>;
   private readonly callbackBackoffMs: number;
   private readonly newSteps = new CallBatch<FulfilmentStep, void>({
-    maxSize: STEPS_PER_JOB,
+    maxSize: ORDERS_PER_JOB,
     maxInFlight: ENQUEUE_BATCH.maxInFlight,
     run: (calls) => this.addTogether(calls),
   });
   private readonly singleSteps = new CallBatch<FulfilmentStep, void>({
     ...ENQUEUE_BATCH,
-    run: (calls) => this.addEach(this.fulfilment, calls, (step) => this.fulfilmentEntry({ steps: [step] })),
+    run: (calls) => this.addEachStep(calls),
   });
-  private readonly callbacks = new CallBatch<CallbackJob, void>({
-    ...ENQUEUE_BATCH,
-    run: (calls) => this.addEach(this.callback, calls, (job) => ({ name: "deliver", data: job, opts: this.callbackOptions(job) })),
+  private readonly callbackRounds = new CallBatch<CallbackRound, void>({
+    maxSize: ORDERS_PER_JOB,
+    maxInFlight: ENQUEUE_BATCH.maxInFlight,
+    run: (calls) => this.addCallbacksTogether(calls),
   });
 
   constructor(options: WorkQueuesOptions) {
@@ -65,7 +67,7 @@ export class WorkQueues {
     this.callback.on("error", onError);
   }
 
-  /** A new order's first step: new orders enqueued together become ONE job (up to STEPS_PER_JOB steps). */
+  /** A new order's first step: new orders enqueued together become ONE job (up to ORDERS_PER_JOB steps). */
   enqueueNew(step: FulfilmentStep): Promise<void> {
     return this.newSteps.add(step);
   }
@@ -75,17 +77,26 @@ export class WorkQueues {
     return this.singleSteps.add(step);
   }
 
-  enqueueCallback(job: CallbackJob): Promise<void> {
-    return this.callbacks.add(job);
+  /** An open callback round: rounds enqueued together become ONE job (up to ORDERS_PER_JOB rounds). */
+  enqueueCallback(round: CallbackRound): Promise<void> {
+    return this.callbackRounds.add(round);
   }
 
   /**
-   * When the oldest fulfilment job still waiting for a worker was enqueued (epoch ms), or null when
-   * none waits: how far behind the workers are.
+   * When the oldest job of either queue that is waiting for a worker or being worked on was
+   * enqueued (epoch ms), or null when there is none: how far back the work the queues still hold
+   * may reach. Wait lists are read at their oldest end; active jobs are few (the workers' concurrency).
    */
-  async oldestWaitingFulfilment(): Promise<number | null> {
-    const [oldest] = await this.fulfilment.getJobs(["wait"], 0, 0, true);
-    return oldest ? oldest.timestamp : null;
+  async oldestQueuedJob(): Promise<number | null> {
+    const found: (readonly ({ timestamp: number } | undefined)[])[] = await Promise.all([
+      this.fulfilment.getJobs(["wait"], 0, 0, true),
+      this.fulfilment.getJobs(["active"]),
+      this.callback.getJobs(["wait"], 0, 0, true),
+      this.callback.getJobs(["active"]),
+    ]);
+    // A job can end between the listing and the read of its data: it is then missing.
+    const enqueuedAt = found.flat().flatMap((job) => (job ? [job.timestamp] : []));
+    return enqueuedAt.length === 0 ? null : Math.min(...enqueuedAt);
   }
 
   private async addTogether(calls: readonly BatchedCall<FulfilmentStep, void>[]): Promise<void> {
@@ -94,13 +105,15 @@ export class WorkQueues {
     for (const call of calls) call.resolve();
   }
 
-  /** One job per call, all in one round trip. */
-  private async addEach<In, Data>(
-    queue: Queue<Data>,
-    calls: readonly BatchedCall<In, void>[],
-    jobOf: (input: In) => { name: string; data: Data; opts: JobsOptions },
-  ): Promise<void> {
-    await queue.addBulk(calls.map((call) => jobOf(call.input)) as Parameters<Queue<Data>["addBulk"]>[0]);
+  private async addCallbacksTogether(calls: readonly BatchedCall<CallbackRound, void>[]): Promise<void> {
+    const job: CallbackJob = { rounds: calls.map((call) => call.input) };
+    await this.callback.add("deliver", job, this.callbackOptions(job));
+    for (const call of calls) call.resolve();
+  }
+
+  /** A job per step, all in one round trip. */
+  private async addEachStep(calls: readonly BatchedCall<FulfilmentStep, void>[]): Promise<void> {
+    await this.fulfilment.addBulk(calls.map((call) => this.fulfilmentEntry({ steps: [call.input] })));
     for (const call of calls) call.resolve();
   }
 
@@ -134,7 +147,7 @@ export class WorkQueues {
   async close(sendWithinMs = 2_000): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, sendWithinMs)));
-    await Promise.race([Promise.all([this.newSteps.settled(), this.singleSteps.settled(), this.callbacks.settled()]), deadline]);
+    await Promise.race([Promise.all([this.newSteps.settled(), this.singleSteps.settled(), this.callbackRounds.settled()]), deadline]);
     clearTimeout(timer);
     await Promise.all([this.fulfilment.close(), this.callback.close()]);
   }

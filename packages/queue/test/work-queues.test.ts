@@ -1,6 +1,18 @@
 import { clearQueues } from "../../../test/support/stack";
 import { uniqueQueuePrefix } from "../../../test/support/test-database";
-import { callbackJobId, createProducerConnection, fulfilmentJobId, stepsOf, WorkQueues, type FulfilmentStep, type Redis } from "../src";
+import { Worker } from "bullmq";
+import {
+  callbackJobId,
+  createProducerConnection,
+  createWorkerConnection,
+  fulfilmentJobId,
+  QueueName,
+  roundsOf,
+  stepsOf,
+  WorkQueues,
+  type FulfilmentStep,
+  type Redis,
+} from "../src";
 
 // Against the real Redis: what the producers put on the queues, and under which job ids.
 const redisUrl = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -47,37 +59,72 @@ it("names a job of one step after the step, as the reconciler does, so they are 
   expect(jobs.map((j) => j.id)).toEqual([`order-${only.orderId}-s5-t${only.due}`]);
 });
 
-it("gives every other step and every callback round a job of its own, delayed until the step is due", async () => {
+it("gives every other step a job of its own, delayed until the step is due", async () => {
   const later = step({ status: 0, due: Date.now() + 60_000, polls: 2 });
   const now = step({ status: 2 });
   await Promise.all([queues.enqueueFulfilment(later), queues.enqueueFulfilment(now)]);
   expect((await queues.fulfilment.getJobs(["delayed"])).map((j) => j.data.steps)).toEqual([[later]]);
   expect((await queues.fulfilment.getJobs(["wait"])).map((j) => j.data.steps)).toEqual([[now]]);
-
-  await Promise.all([queues.enqueueCallback({ orderId: "7", round: 1 }), queues.enqueueCallback({ orderId: "8", round: 2 })]);
-  const callbacks = await queues.callback.getJobs(["wait"]);
-  expect(callbacks.map((j) => j.id).sort()).toEqual([callbackJobId({ orderId: "7", round: 1 }), callbackJobId({ orderId: "8", round: 2 })].sort());
-  expect(callbacks.every((j) => j.opts.attempts === 3)).toBe(true);
 });
 
-it("reads the steps of a job from before jobs held several (one step as the whole payload)", () => {
+it("puts callback rounds enqueued together into ONE job with the 3-attempt retry policy, named after them", async () => {
+  const rounds = [
+    { orderId: "7", round: 1 },
+    { orderId: "8", round: 2 },
+  ];
+  await Promise.all(rounds.map((r) => queues.enqueueCallback(r)));
+  const jobs = await queues.callback.getJobs(["wait"]);
+  expect(jobs).toHaveLength(1);
+  expect(jobs[0].data.rounds).toEqual(rounds);
+  expect(jobs[0].id).toBe(callbackJobId({ rounds }));
+  expect(jobs[0].id).toMatch(/^callbacks-[0-9a-f]{40}$/);
+  expect(jobs[0].opts).toMatchObject({ attempts: 3, backoff: { type: "exponential", delay: 50 } });
+  // The same rounds again while the job exists: still one job.
+  await Promise.all(rounds.map((r) => queues.enqueueCallback(r)));
+  expect(await queues.callback.getJobCounts("wait")).toMatchObject({ wait: 1 });
+});
+
+it("names a job of one callback round after the order and round, so a resend or the reconciler's enqueue of it is one job", async () => {
+  await queues.enqueueCallback({ orderId: "9", round: 1 });
+  await queues.enqueueCallback({ orderId: "9", round: 1 });
+  await queues.enqueueCallback({ orderId: "9", round: 2 });
+  const ids = (await queues.callback.getJobs(["wait"])).map((j) => j.id).sort();
+  expect(ids).toEqual(["callback-9-r1", "callback-9-r2"]);
+});
+
+it("reads the steps and rounds of a job from before jobs held several (one as the whole payload)", () => {
   const legacy = step();
   expect(stepsOf(legacy)).toEqual([legacy]);
   expect(stepsOf({ steps: [legacy] })).toEqual([legacy]);
+  expect(roundsOf({ orderId: "5", round: 1 })).toEqual([{ orderId: "5", round: 1 }]);
+  expect(roundsOf({ rounds: [{ orderId: "5", round: 1 }] })).toEqual([{ orderId: "5", round: 1 }]);
 });
 
-it("tells when the oldest fulfilment job still waiting was enqueued, and null when none waits", async () => {
-  expect(await queues.oldestWaitingFulfilment()).toBeNull();
-  const first = step({ status: 2 });
-  const second = step({ status: 2 });
-  await queues.enqueueFulfilment(first);
+it("tells when the oldest job waiting or being worked on, in either queue, was enqueued, and null when there is none", async () => {
+  expect(await queues.oldestQueuedJob()).toBeNull();
+  await queues.enqueueCallback({ orderId: "70", round: 1 });
   await new Promise((r) => setTimeout(r, 30));
-  await queues.enqueueFulfilment(second);
-  await queues.enqueueFulfilment(step({ status: 0, due: Date.now() + 60_000 })); // delayed: not waiting
-  const waiting = await queues.fulfilment.getJobs(["wait"]);
-  const enqueuedAt = (s: FulfilmentStep) => waiting.find((job) => job.data.steps[0].orderId === s.orderId)!.timestamp;
-  expect(enqueuedAt(first)).toBeLessThan(enqueuedAt(second));
-  expect(await queues.oldestWaitingFulfilment()).toBe(enqueuedAt(first));
+  await queues.enqueueFulfilment(step({ status: 2 }));
+  await queues.enqueueFulfilment(step({ status: 0, due: Date.now() + 60_000 })); // delayed: neither
+  const [callbackJob] = await queues.callback.getJobs(["wait"]);
+  const [stepJob] = await queues.fulfilment.getJobs(["wait"]);
+  expect(callbackJob.timestamp).toBeLessThan(stepJob.timestamp);
+  expect(await queues.oldestQueuedJob()).toBe(callbackJob.timestamp);
+
+  // Taken by a worker, the job still holds its work: it counts until it ends.
+  const workerConnection = createWorkerConnection(redisUrl);
+  const worker = new Worker(QueueName.callback, null, { connection: workerConnection, prefix });
+  try {
+    const taken = await worker.getNextJob("test-token");
+    expect(taken?.id).toBe(callbackJob.id);
+    expect(await queues.callback.getJobCounts("wait", "active")).toMatchObject({ wait: 0, active: 1 });
+    expect(await queues.oldestQueuedJob()).toBe(callbackJob.timestamp);
+    await taken!.moveToCompleted("done", "test-token", false);
+    expect(await queues.oldestQueuedJob()).toBe(stepJob.timestamp);
+  } finally {
+    await worker.close();
+    workerConnection.disconnect();
+  }
 });
 
 it("sends what was enqueued before it closes: a new order stored just before a stop keeps its job", async () => {
