@@ -53,7 +53,6 @@ export class CallbackDelivery {
       },
       md5key,
     );
-    const startedAt = new Date();
     const result = await this.http.post(order.notifyUrl, body);
     // An answer cut short (reset, deadline) after "200 ok" began is not an acknowledgement: a
     // repeat is harmless (at-least-once), a wrong ack would lose the callback.
@@ -64,7 +63,7 @@ export class CallbackDelivery {
       round: job.round,
       attemptNo,
       status,
-      startedAt,
+      startedAt: result.startedAt,
       httpStatus: result.httpStatus,
       bodyExcerpt: result.body,
       latencyMs: result.latencyMs,

@@ -15,11 +15,14 @@ import { normalizeIp } from "./address";
 import type { AddressMatcher } from "./address-matcher";
 import { callbackHost, isAllowedDestination } from "./destination";
 import { describeError } from "./errors";
-import { GuardedHttpAgent, GuardedHttpsAgent } from "./guarded-agent";
+import { GuardedHttpAgent, GuardedHttpsAgent, MAX_SOCKETS_PER_HOST } from "./guarded-agent";
 import { systemLookupAll, type LookupAll } from "./lookup";
 import { readBounded, type BodySink } from "./read-body";
+import { Slots } from "./slots";
 
 export interface DeliveryResult {
+  /** When the attempt began: once it had its slot (maxInFlight), so the deadline is all its own. */
+  startedAt: Date;
   /** null when no HTTP answer was received. */
   httpStatus: number | null;
   /** At most maxBodyBytes of the answer, decoded as UTF-8 ("" when none). */
@@ -36,6 +39,13 @@ export interface CallbackHttpClientOptions {
   timeoutMs?: number;
   maxBodyBytes?: number;
   lookup?: LookupAll;
+  /**
+   * Posts in flight at most (default MAX_SOCKETS_PER_HOST); later ones wait before they begin. A
+   * callback job holds many rounds: without this, the posts beyond the agent's sockets for one host
+   * would wait inside the agent while their deadline ran, and time out undialled behind a slow
+   * receiver; and an operator would get a burst of every round the worker holds.
+   */
+  maxInFlight?: number;
 }
 
 /** Progress of one exchange, kept outside its promise so the deadline can report it. */
@@ -47,7 +57,7 @@ interface Exchange {
   sink: BodySink;
 }
 
-type Outcome = Omit<DeliveryResult, "latencyMs">;
+type Outcome = Omit<DeliveryResult, "latencyMs" | "startedAt">;
 
 const CONTENT_TYPE = "application/x-www-form-urlencoded; charset=UTF-8";
 
@@ -69,12 +79,14 @@ export class CallbackHttpClient {
   private readonly httpAgent: GuardedHttpAgent;
   private readonly httpsAgent: GuardedHttpsAgent;
   private readonly axios: AxiosInstance;
+  private readonly inFlight: Slots;
   private closed = false;
 
   constructor(opts: CallbackHttpClientOptions) {
     this.allowed = opts.allowed;
     this.timeoutMs = opts.timeoutMs ?? CALLBACK_TIMEOUT_MS;
     this.maxBodyBytes = opts.maxBodyBytes ?? 1024;
+    this.inFlight = new Slots(opts.maxInFlight ?? MAX_SOCKETS_PER_HOST);
     const guard = { allowed: opts.allowed, lookup: opts.lookup ?? systemLookupAll };
     this.httpAgent = new GuardedHttpAgent(guard);
     this.httpsAgent = new GuardedHttpsAgent(guard);
@@ -89,9 +101,14 @@ export class CallbackHttpClient {
     });
   }
 
-  async post(url: string, formBody: string): Promise<DeliveryResult> {
+  post(url: string, formBody: string): Promise<DeliveryResult> {
+    return this.inFlight.run(() => this.attempt(url, formBody));
+  }
+
+  private async attempt(url: string, formBody: string): Promise<DeliveryResult> {
+    const startedAt = new Date();
     const started = performance.now();
-    const done = (outcome: Outcome): DeliveryResult => ({ ...outcome, latencyMs: Math.round(performance.now() - started) });
+    const done = (outcome: Outcome): DeliveryResult => ({ ...outcome, startedAt, latencyMs: Math.round(performance.now() - started) });
     const failure = (error: string): DeliveryResult => done({ httpStatus: null, body: "", error, remoteAddress: null });
 
     try {

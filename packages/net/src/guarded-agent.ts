@@ -60,11 +60,14 @@ export interface GuardedAgentOptions {
   maxSockets?: number;
 }
 
+/** Connections per operator host (the agents' maxSockets). */
+export const MAX_SOCKETS_PER_HOST = 64;
+
 /** axios's http adapter calls socket.setKeepAlive(true, 60_000) on each request's socket. */
 const AXIOS_SOCKET_KEEP_ALIVE_MS = 60_000;
 
 function agentOptions(opts: GuardedAgentOptions): http.AgentOptions {
-  const maxSockets = opts.maxSockets ?? 64;
+  const maxSockets = opts.maxSockets ?? MAX_SOCKETS_PER_HOST;
   return {
     keepAlive: true,
     maxSockets,

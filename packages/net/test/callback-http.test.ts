@@ -175,6 +175,29 @@ describe("CallbackHttpClient — bounded reading and deadline", () => {
   });
 });
 
+describe("CallbackHttpClient — posts in flight", () => {
+  it("starts at most maxInFlight posts at once; a waiting post's deadline and start time begin when it does", async () => {
+    let open = 0;
+    let most = 0;
+    const s = await server((_req, res) => {
+      most = Math.max(most, ++open);
+      setTimeout(() => {
+        open--;
+        res.end("ok");
+      }, 150);
+    });
+    const c = client({ maxInFlight: 2, timeoutMs: 250 });
+    const results = await Promise.all(Array.from({ length: 5 }, () => c.post(s.origin, FORM)));
+    // Five posts of 150 ms each, two at a time: the last ones waited ~300 ms, longer than the deadline.
+    expect(results.map((r) => [r.httpStatus, r.error])).toEqual(Array.from({ length: 5 }, () => [200, null]));
+    expect(most).toBe(2);
+    expect(s.requests).toHaveLength(5);
+    const starts = results.map((r) => r.startedAt.getTime()).sort((a, b) => a - b);
+    expect(starts[4] - starts[0]).toBeGreaterThanOrEqual(280);
+    for (const r of results) expect(r.latencyMs).toBeLessThan(250);
+  });
+});
+
 describe("CallbackHttpClient — transport failures", () => {
   it("reports a reset connection", async () => {
     const s = await server((req) => req.socket.destroy());
