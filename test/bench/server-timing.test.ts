@@ -45,9 +45,20 @@ async function measure(script: string): Promise<Timing> {
   }
 }
 
+/**
+ * The measurement, taken again (at most three times in all) while it falls outside what is
+ * expected: a child process on a box the rest of the suite keeps busy is sometimes descheduled
+ * for tens of milliseconds, which reads as event-loop delay too. A real error shows every time.
+ */
+async function measureExpecting(script: string, expected: (timing: Timing) => boolean): Promise<Timing> {
+  let timing = await measure(script);
+  for (let retry = 0; retry < 2 && !expected(timing); retry++) timing = await measure(script);
+  return timing;
+}
+
 describe("bench server timing: event-loop delay", () => {
   test("an idle loop reads as (almost) no delay, not as the sampling interval", async () => {
-    const timing = await measure("setTimeout(report, 300);");
+    const timing = await measureExpecting("setTimeout(report, 300);", (t) => t.eventLoopDelayMs.p50 < 3);
     // monitorEventLoopDelay's histogram holds the time between its 10 ms ticks; reported as is, an
     // idle process showed a delay of ~10 ms.
     expect(timing.eventLoopDelayMs.p50).toBeLessThan(3);
@@ -55,7 +66,10 @@ describe("bench server timing: event-loop delay", () => {
   });
 
   test("a loop blocked for 80 ms reads as about that much delay", async () => {
-    const timing = await measure("setTimeout(() => { const end = Date.now() + 80; while (Date.now() < end); setTimeout(report, 50); }, 100);");
+    const timing = await measureExpecting(
+      "setTimeout(() => { const end = Date.now() + 80; while (Date.now() < end); setTimeout(report, 50); }, 100);",
+      (t) => t.eventLoopDelayMs.max >= 65 && t.eventLoopDelayMs.max < 150,
+    );
     expect(timing.eventLoopDelayMs.max).toBeGreaterThanOrEqual(65);
     expect(timing.eventLoopDelayMs.max).toBeLessThan(150);
   });

@@ -1,7 +1,11 @@
 import http from "node:http";
 import { connect } from "node:net";
-import { balanceQuerySign } from "@topup/protocol";
+import { Platform } from "@topup/core";
+import { balanceQuerySign, OrderStatus } from "@topup/protocol";
+import { Client } from "pg";
 import { startIngress } from "../../apps/ingress/src";
+import { startWorker } from "../../apps/worker/src";
+import { CallbackReceiver } from "../support/callback-receiver";
 import { eventually, startStack, testLogger, type Stack } from "../support/stack";
 import type { OperatorClient } from "../support/operator-client";
 
@@ -129,3 +133,52 @@ it("finishes a push whose body is still arriving when close() begins, and refuse
   expect(stored.json.code).toBe("200");
 }, 30_000);
 
+
+// A worker holds callback jobs of up to 100 rounds and sends at most 64 callbacks at once: a stop
+// lets those in flight end and hands the unsent rounds back, instead of sending them all first.
+it("a stopping worker finishes the callbacks it sent and hands back the rounds it had not sent", async () => {
+  const receiver = await new CallbackReceiver().start();
+  receiver.respond = (_cb, res) => setTimeout(() => res.end("ok"), 1_000);
+  const platform = new Platform(stack.config, { role: "worker", logger: testLogger(), poolMax: 4 });
+  const pg = new Client({ connectionString: stack.config.databaseUrl });
+  await pg.connect();
+  try {
+    const orderNos = Array.from({ length: 70 }, (_, i) => `HANDBACK${i}x${Date.now()}`);
+    for (const orderNo of orderNos) expect((await op.pushOrder(op.push({ order_no: orderNo, notify_url: receiver.url }))).json.code).toBe("200");
+    await platform.queues.fulfilment.drain(true); // this test moves the orders itself
+    const { rows } = await pg.query<{ id: string }>("SELECT id::text AS id FROM orders WHERE order_no = ANY($1)", [orderNos]);
+    const finished = await Promise.all(
+      rows.map((row) => platform.orders.transitionPath(row.id, OrderStatus.Created, [{ to: OrderStatus.Placing }, { to: OrderStatus.Failed, reason: "refused" }])),
+    );
+    await Promise.all(finished.map((order) => platform.scheduler.scheduleNext(order!))); // one job of 70 rounds
+    expect((await platform.queues.callback.getJobs(["wait"])).map((job) => job.data.rounds.length)).toEqual([70]);
+
+    const first = await startWorker(stack.config, testLogger(), { poolMax: 4, reconcileEveryMs: 0 });
+    await eventually(async () => (receiver.received.length >= 64 ? true : undefined));
+    const started = Date.now();
+    await first.close();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(receiver.received).toHaveLength(64); // the other 6 were never sent
+    const attempts = async () =>
+      (await pg.query<{ n: string }>("SELECT count(*) AS n FROM callback_attempts WHERE order_id = ANY($1::bigint[])", [rows.map((r) => r.id)])).rows[0].n;
+    expect(await attempts()).toBe("64");
+
+    // The job comes back to the next worker, which sends only the 6 rounds still open.
+    const second = await startWorker(stack.config, testLogger(), { poolMax: 4, reconcileEveryMs: 0 });
+    try {
+      await eventually(async () => {
+        const { rows: open } = await pg.query("SELECT 1 FROM orders WHERE order_no = ANY($1) AND callback_state <> 'acked'", [orderNos]);
+        return open.length === 0 ? true : undefined;
+      }, 15_000);
+    } finally {
+      await second.close();
+    }
+    expect(receiver.received).toHaveLength(70);
+    expect(new Set(receiver.received.map((cb) => cb.fields.order_no)).size).toBe(70);
+    expect(await attempts()).toBe("70");
+  } finally {
+    await pg.end();
+    await platform.close();
+    await receiver.close();
+  }
+}, 40_000);

@@ -1,6 +1,7 @@
 import { Worker } from "bullmq";
 import type { Logger, PlatformConfig } from "@topup/config";
 import { Platform, type PlatformOptions } from "@topup/core";
+import { SlotsClosedError } from "@topup/net";
 import { createWorkerConnection, QueueName, roundsOf, stepsOf, WORKER_LOCKING, type CallbackJob, type CallbackRound, type FulfilmentJob } from "@topup/queue";
 
 export interface WorkerOptions extends Partial<PlatformOptions> {
@@ -63,7 +64,8 @@ export async function startWorker(config: PlatformConfig, logger: Logger, option
   );
   for (const worker of [fulfilment, callbacks]) {
     worker.on("failed", (job, error) => {
-      if (error instanceof CallbackNotAcknowledged) return;
+      // Expected: BullMQ retries the job (open rounds; rounds not sent because the worker is stopping).
+      if (error instanceof CallbackNotAcknowledged || error instanceof SlotsClosedError) return;
       logger.warn("job failed", { queue: worker.name, jobId: job?.id, attemptsMade: job?.attemptsMade, error: error.message });
     });
     worker.on("error", (error) => logger.warn("worker error", { queue: worker.name, error: error.message }));
@@ -87,6 +89,10 @@ export async function startWorker(config: PlatformConfig, logger: Logger, option
     reconcileNow,
     async close() {
       if (timer) clearInterval(timer);
+      // Callbacks already sent finish (answer or 10 s deadline); the rounds not yet sent fail their
+      // job now, so it comes back to another worker instead of holding this stop (a job holds up
+      // to 100 rounds, and at most 64 are in flight).
+      platform.callbackHttp.stopStarting();
       // Bounded: BullMQ's Worker.close() never resolves when it begins while the worker's Redis
       // connection is down or still reconnecting, and the reconciler's enqueues wait for Redis too —
       // a worker SIGTERMed during or just after a Redis outage never exited (found by test/faults).

@@ -101,8 +101,20 @@ export class CallbackHttpClient {
     });
   }
 
+  /**
+   * One attempt, once a slot is free. Never rejects once started; a post still waiting for its slot
+   * when stopStarting() is called rejects with SlotsClosedError: nothing was sent, nothing to record.
+   */
   post(url: string, formBody: string): Promise<DeliveryResult> {
     return this.inFlight.run(() => this.attempt(url, formBody));
+  }
+
+  /**
+   * For a stop: posts already sent run to their end (answer or deadline); no other starts. A worker
+   * holding jobs of many rounds then hands the unsent ones back within one attempt's deadline.
+   */
+  stopStarting(): void {
+    this.inFlight.close();
   }
 
   private async attempt(url: string, formBody: string): Promise<DeliveryResult> {

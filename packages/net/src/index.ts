@@ -4,3 +4,4 @@ export { AddressMatcher, InvalidAddressError, isValidAddressOrCidr } from "./add
 export { resolveClientIp } from "./client-ip";
 export { checkCallbackUrl, isAllowedDestination, type LookupAll } from "./destination";
 export { CallbackHttpClient, type CallbackHttpClientOptions, type DeliveryResult } from "./callback-http";
+export { SlotsClosedError } from "./slots";

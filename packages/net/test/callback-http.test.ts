@@ -2,6 +2,7 @@ import type http from "node:http";
 import net from "node:net";
 import { AddressMatcher } from "../src/address-matcher";
 import { CallbackHttpClient, type CallbackHttpClientOptions } from "../src/callback-http";
+import { SlotsClosedError } from "../src/slots";
 import { closedPort, fakeLookup, forbidSystemDns, sleep, startServer, type Handler, type LoopbackServer } from "./support/loopback";
 
 forbidSystemDns();
@@ -195,6 +196,19 @@ describe("CallbackHttpClient — posts in flight", () => {
     const starts = results.map((r) => r.startedAt.getTime()).sort((a, b) => a - b);
     expect(starts[4] - starts[0]).toBeGreaterThanOrEqual(280);
     for (const r of results) expect(r.latencyMs).toBeLessThan(250);
+  });
+
+  it("stopStarting lets a sent post end and refuses the ones still waiting, which send nothing", async () => {
+    const s = await server((_req, res) => setTimeout(() => res.end("ok"), 150));
+    const c = client({ maxInFlight: 1 });
+    const sent = c.post(s.origin, FORM);
+    const waiting = c.post(s.origin, FORM);
+    await sleep(50);
+    c.stopStarting();
+    await expect(waiting).rejects.toBeInstanceOf(SlotsClosedError);
+    expect(await sent).toMatchObject({ httpStatus: 200, body: "ok", error: null });
+    await expect(c.post(s.origin, FORM)).rejects.toBeInstanceOf(SlotsClosedError);
+    expect(s.requests).toHaveLength(1);
   });
 });
 

@@ -1,4 +1,4 @@
-import { Slots } from "../src/slots";
+import { Slots, SlotsClosedError } from "../src/slots";
 
 const tick = () => new Promise((r) => setImmediate(r));
 
@@ -29,6 +29,19 @@ describe("Slots", () => {
     const slots = new Slots(1);
     await expect(slots.run(() => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
     expect(await slots.run(async () => "next")).toBe("next");
+  });
+
+  it("on close, lets running work end and refuses what waits and what comes later", async () => {
+    const slots = new Slots(1);
+    let finish!: () => void;
+    const running = slots.run(() => new Promise<string>((resolve) => (finish = () => resolve("ran"))));
+    const waiting = slots.run(async () => "never");
+    await tick();
+    slots.close();
+    await expect(waiting).rejects.toBeInstanceOf(SlotsClosedError);
+    await expect(slots.run(async () => "later")).rejects.toBeInstanceOf(SlotsClosedError);
+    finish();
+    expect(await running).toBe("ran");
   });
 
   it("refuses a size that is not a positive integer", () => {
