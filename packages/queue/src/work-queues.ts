@@ -46,7 +46,7 @@ export class WorkQueues {
   private readonly newSteps = new CallBatch<FulfilmentStep, void>({
     maxSize: ORDERS_PER_JOB,
     maxInFlight: ENQUEUE_BATCH.maxInFlight,
-    run: (calls) => this.addTogether(calls),
+    run: (calls) => this.addStepsTogether(calls),
   });
   private readonly singleSteps = new CallBatch<FulfilmentStep, void>({
     ...ENQUEUE_BATCH,
@@ -99,7 +99,7 @@ export class WorkQueues {
     return enqueuedAt.length === 0 ? null : Math.min(...enqueuedAt);
   }
 
-  private async addTogether(calls: readonly BatchedCall<FulfilmentStep, void>[]): Promise<void> {
+  private async addStepsTogether(calls: readonly BatchedCall<FulfilmentStep, void>[]): Promise<void> {
     const { name, data, opts } = this.fulfilmentEntry({ steps: calls.map((call) => call.input) });
     await this.fulfilment.add(name, data, opts);
     for (const call of calls) call.resolve();
