@@ -189,7 +189,7 @@ class Bench {
       const port = await freePort();
       const adminPort = await freePort();
       const pname = `${name}-ingress-${i}`;
-      const p = PlatformProcess.start(pname, "apps/ingress/src/main.ts", {
+      const p = PlatformProcess.start(pname, "ingress", {
         cwd: ROOT,
         env: { ...common, PORT: String(port), ADMIN_PORT: String(adminPort) },
         logFile: join(this.outDir, `${pname}.log`),
@@ -217,7 +217,7 @@ class Bench {
 
     for (let i = 0; i < workerCount; i++) {
       const pname = `${name}-worker-${i}`;
-      const p = PlatformProcess.start(pname, "apps/worker/src/main.ts", { cwd: ROOT, env: { ...common, PORT: "0", ADMIN_PORT: "0" }, logFile: join(this.outDir, `${pname}.log`), profileDir });
+      const p = PlatformProcess.start(pname, "worker", { cwd: ROOT, env: { ...common, PORT: "0", ADMIN_PORT: "0" }, logFile: join(this.outDir, `${pname}.log`), profileDir });
       stack.workers.push(p);
       this.sampler.track({ key: pname, group: "worker", pid: p.pid });
     }

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { openSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { execFileSync } from "node:child_process";
+import { serviceArgs, type ServiceRole } from "../../scripts/service-command";
 
 const CLK_TCK = (() => {
   try {
@@ -49,7 +50,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** A platform process (ingress or worker) run exactly as production would: node + tsx on its main.ts. */
+/** A platform process (ingress or worker) run exactly as production would: its npm start script's node command. */
 export class PlatformProcess {
   exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   readonly spawnedAtUs: number;
@@ -62,13 +63,13 @@ export class PlatformProcess {
     return this.proc.pid ?? -1;
   }
 
-  static start(name: string, main: string, opts: { cwd: string; env: NodeJS.ProcessEnv; logFile: string; profileDir?: string }): PlatformProcess {
+  static start(name: string, role: ServiceRole, opts: { cwd: string; env: NodeJS.ProcessEnv; logFile: string; profileDir?: string }): PlatformProcess {
     const log = openSync(opts.logFile, "a");
     // One directory per process: tsx's module hooks run in a second thread that writes a profile of
     // its own, so a fixed --cpu-prof-name would let it overwrite the main thread's.
     const profile = opts.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${opts.profileDir}/${name}`] : [];
     const preload = ["--require", `${opts.cwd}/bench/lib/parent-watch.cjs`, "--require", `${opts.cwd}/bench/lib/server-timing.cjs`];
-    const proc = spawn(process.execPath, [...profile, ...preload, "--import", "tsx", main], {
+    const proc = spawn(process.execPath, serviceArgs(role, [...profile, ...preload]), {
       cwd: opts.cwd,
       env: opts.env,
       stdio: ["ignore", log, log],

@@ -3,6 +3,7 @@ import { connect, createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { Client } from "pg";
 import { CLOSE_GRACE_MS, startWorker } from "../../apps/worker/src";
+import { serviceArgs } from "../../scripts/service-command";
 import { eventually, startStack, testLogger, type Stack } from "../support/stack";
 
 // Worker processes under faults (issue #3):
@@ -25,7 +26,7 @@ afterAll(async () => {
 
 function startWorkerProcess(redisUrl = stack.config.redisUrl): Promise<ChildProcess> {
   const c = stack.config;
-  const proc = spawn(process.execPath, ["--import", "tsx", "apps/worker/src/main.ts"], {
+  const proc = spawn(process.execPath, serviceArgs("worker"), {
     cwd: join(__dirname, "..", ".."),
     env: {
       ...process.env,

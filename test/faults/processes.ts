@@ -1,10 +1,11 @@
 /**
- * The platform as real processes: `node --import tsx apps/<role>/src/main.ts`, one OS process per
+ * The platform as real processes: what `npm run start:<role>` runs, one OS process per
  * ingress or worker, configured only through the environment (PROTOCOL §11), killed with real signals.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import { dirname, join } from "node:path";
+import { serviceArgs, type ServiceRole } from "../../scripts/service-command";
 import { sleep } from "./services";
 
 export const ROOT = join(__dirname, "..", "..");
@@ -29,8 +30,6 @@ export interface ExitInfo {
   at: number;
 }
 
-export type Role = "ingress" | "worker";
-
 export class PlatformProcess {
   private child: ChildProcess | null = null;
   private log: WriteStream;
@@ -41,7 +40,7 @@ export class PlatformProcess {
   private readyResolve: (() => void) | null = null;
 
   constructor(
-    readonly role: Role,
+    readonly role: ServiceRole,
     readonly name: string,
     private readonly env: Record<string, string>,
     logFile: string,
@@ -78,7 +77,7 @@ export class PlatformProcess {
     this.ready = false;
     const readyText = this.role === "ingress" ? '"ingress listening"' : '"worker ready"';
     const ready = new Promise<void>((resolve) => (this.readyResolve = resolve));
-    const child = spawn(process.execPath, ["--import", "tsx", `apps/${this.role}/src/main.ts`], {
+    const child = spawn(process.execPath, serviceArgs(this.role), {
       cwd: ROOT,
       env: { ...process.env, ...this.env },
       stdio: ["ignore", "pipe", "pipe"],
