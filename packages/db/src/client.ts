@@ -19,7 +19,12 @@ export class Database {
 
   constructor(databaseUrl: string, options: DatabaseOptions = {}) {
     this.pool = new pg.Pool({
-      connectionString: databaseUrl,
+      // The order path's named statements are planned at every execution. A cached generic plan is
+      // made while `orders` is small (a seq scan), and without an ANALYZE to invalidate it — autovacuum
+      // off, or not yet due — it stays so: 20 ms per batched lookup at 200k orders instead of 0.1 ms.
+      // Planning costs ~0.1 ms per statement, shared by the orders of a batch. Set in the startup
+      // packet: a SET sent on "connect" would race the first query (pg 9 refuses concurrent queries).
+      ...withServerSetting(databaseUrl, "-c plan_cache_mode=force_custom_plan"),
       max: options.poolMax ?? 10,
       // Fail fast when PostgreSQL is unreachable so that ingress can answer 503 instead of hanging.
       connectionTimeoutMillis: 5_000,
@@ -27,14 +32,6 @@ export class Database {
     // An idle client losing its connection (PostgreSQL restarting) must not crash the process;
     // the pool drops it and the next query opens a new one.
     this.pool.on("error", () => undefined);
-    // The order path's named statements are planned at every execution. A cached generic plan is
-    // made while `orders` is small (a seq scan), and without an ANALYZE to invalidate it — autovacuum
-    // off, or not yet due — it stays so: 20 ms per batched lookup at 200k orders instead of 0.1 ms.
-    // Planning costs ~0.1 ms per statement, shared by the orders of a batch. (Queued before any
-    // query the pool hands this connection to.)
-    this.pool.on("connect", (client) => {
-      client.query("SET plan_cache_mode = force_custom_plan").catch(() => undefined);
-    });
     this.prisma = new PrismaClient({ adapter: new PrismaPg(this.pool) });
   }
 
@@ -48,6 +45,23 @@ export class Database {
     await this.prisma.$disconnect();
     await this.pool.end().catch(() => undefined);
   }
+}
+
+/**
+ * pg's connection settings with one more server setting in the startup packet's `options`. An
+ * `options` in the URL would replace pg's option of that name, so it moves over, ahead of ours.
+ */
+export function withServerSetting(databaseUrl: string, setting: string): { connectionString: string; options: string } {
+  let url: URL;
+  try {
+    url = new URL(databaseUrl);
+  } catch {
+    return { connectionString: databaseUrl, options: setting }; // not a URL: no options of its own
+  }
+  const own = url.searchParams.get("options");
+  if (own === null) return { connectionString: databaseUrl, options: setting };
+  url.searchParams.delete("options");
+  return { connectionString: url.toString(), options: `${own} ${setting}` };
 }
 
 export function createDatabase(databaseUrl: string, options: DatabaseOptions = {}): Database {
