@@ -19,8 +19,15 @@ npx tsx scripts/create-database.ts
 npm run --silent migrate
 
 mkdir -p .demo
+# Each service runs in a process group of its own (job control), and a stop signals whole groups:
+# npm and sh do not pass a signal on to the node process under them, which would outlive the script.
+set -m
 pids=()
-cleanup() { trap - EXIT INT TERM; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+cleanup() {
+  trap - EXIT INT TERM
+  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
 trap cleanup EXIT INT TERM
 
 npx tsx scripts/demo-receiver.ts & pids+=($!)
