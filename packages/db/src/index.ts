@@ -1,4 +1,4 @@
-export { createDatabase, Database, withServerSetting, type DatabaseOptions } from "./client";
+export { createDatabase, Database, type DatabaseOptions } from "./client";
 export { migrate, readMigrations, MigrationError, DEFAULT_MIGRATIONS_DIR, type MigrateResult } from "./migrate";
 export * from "./records";
 export { OrderRepository, IllegalTransitionError, type NewOrder, type InsertOutcome, type TransitionPatch, type TransitionStep } from "./order-repository";

@@ -1,5 +1,6 @@
 import pg from "pg";
-import { createDatabase, withServerSetting } from "../src";
+import { createDatabase } from "../src";
+import { withServerSetting } from "../src/client";
 import { createTestDatabase } from "../../../test/support/test-database";
 
 let drop: () => Promise<void>;
