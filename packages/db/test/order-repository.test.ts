@@ -64,6 +64,8 @@ it("stores an order at 5 with a digit serial derived from its id, a creation his
   expect(order.serialNumber.endsWith(order.id.padStart(10, "0"))).toBe(true);
   expect(order.nextCheckAt).toBeInstanceOf(Date);
   expect(order.callbackState).toBe("none");
+  // The insert reads back only what the database chose; the rest of its record must be the row as stored.
+  expect(await orders.findById(order.id)).toEqual(order);
   const history = await orders.history(order.id);
   expect(history).toHaveLength(1);
   expect(history[0]).toMatchObject({ fromStatus: null, toStatus: 5, reason: "accepted" });
