@@ -83,6 +83,10 @@ describe("§1 methods: anything but POST → HTTP 405 with the endpoint's failur
     test(`HEAD ${path} → 405`, async () => {
       const ans = await send(stack.baseUrl + path, { method: "HEAD" });
       expect(ans.status).toBe(405);
+      // RFC 9110 §9.3.2: the headers a GET would get (the failure envelope's type and length), no body.
+      const get = await send(stack.baseUrl + path, { method: "GET" });
+      expect(ans.text).toBe("");
+      expect([ans.headers["content-type"], ans.headers["content-length"]]).toEqual([CONTENT_TYPE_JSON, String(Buffer.byteLength(get.text))]);
     });
   }
 
@@ -320,6 +324,8 @@ describe("§1 responses are application/json; charset=utf-8 and business outcome
     expect([s.status, s.contentType, s.text]).toEqual([200, CONTENT_TYPE_JSON, PUSH_SUCCESS]);
     const f = await op.push(op.order({ order_no: orderNo("R"), notify_url: receiver.url(), sign: "0".repeat(32) }));
     expect([f.status, f.contentType, f.text]).toEqual([200, CONTENT_TYPE_JSON, pushFailure("签名错误")]);
+    // Content-Length counts UTF-8 bytes, not characters (the message is Chinese).
+    expect(f.headers["content-length"]).toBe(String(Buffer.byteLength(f.text)));
     const b = await op.balance();
     expect(() => decodeQuerySuccess(b, op.key)).not.toThrow();
     const q = await op.query("NOPE");
