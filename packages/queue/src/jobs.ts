@@ -82,9 +82,7 @@ export function callbackJobId(job: CallbackJob): string {
 }
 
 function digest(parts: readonly string[]): string {
-  const hash = createHash("sha1");
-  for (const part of parts) hash.update(`${part};`);
-  return hash.digest("hex");
+  return createHash("sha1").update(`${parts.join(";")};`).digest("hex"); // one native call, not one per part
 }
 
 /**
