@@ -82,7 +82,8 @@ export function callbackJobId(job: CallbackJob): string {
 }
 
 function digest(parts: readonly string[]): string {
-  return createHash("sha1").update(`${parts.join(";")};`).digest("hex"); // one native call, not one per part
+  // Each part followed by ";", hashed as one text: one native call, not one per part.
+  return createHash("sha1").update(parts.map((part) => `${part};`).join("")).digest("hex");
 }
 
 /**

@@ -137,3 +137,9 @@ it("sends what was enqueued before it closes: a new order stored just before a s
   const jobs = await queues.fulfilment.getJobs(["wait"]);
   expect(jobs.map((j) => j.data.steps)).toEqual([[last]]);
 });
+
+it("names a job of several steps or rounds by the sha1 of each one's name followed by ';' (ingresses of two versions must name the same work alike)", () => {
+  // sha1("1-s5-t100;2-s5-t100;") and sha1("7-r1;8-r2;"), computed outside Node (sha1sum).
+  expect(fulfilmentJobId({ steps: [1, 2].map((id) => ({ orderId: String(id), status: 5, due: 100, polls: 0 })) })).toBe("orders-e7276ad4d10a27ee04f7268faab274000a822961");
+  expect(callbackJobId({ rounds: [{ orderId: "7", round: 1 }, { orderId: "8", round: 2 }] })).toBe("callbacks-c403773b399a8e25694f3efc6d1c08a59682bbdf");
+});
