@@ -46,6 +46,8 @@ function latencyBound(r: Report, cores: number): string | undefined {
   const parts = [`the box was ${pct(load.box)} busy`];
   if (timings.length) {
     parts.push(`inside the ingress a request took up to ${round(worst((t) => t.serverMs.p99), 1)} ms at p99 from its headers to its answer, and the event loop ran up to ${round(worst((t) => t.eventLoopDelayMs?.p99), 1)} ms late at p99`);
+    const majors = worst((t) => t.gc?.major.count);
+    if (majors > 0) parts.push(`the ingress ran ${majors} major GCs in those ${round(load.phase.seconds, 0)} s`);
   }
   const own = r.ingress?.pairedWithBareExpress?.expressAtOwn80pct?.latencyMs?.p99;
   if (own !== undefined) parts.push(`bare Express at 80 % of its own saturation: p99 ${round(own, 1)} ms (${own < 25 ? "within" : "beyond"} the target on this box)`);

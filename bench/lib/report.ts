@@ -44,12 +44,14 @@ export function printReport(r: Record<string, any>): void {
     line(`stored ${int(i.database?.ordersStored)} orders; ${f(i.database?.statementsPerPush, 2)} statements per push`);
   }
 
+  const gcLine = (gc: any) =>
+    gc ? `; GC ${int(gc.minor.count)} minor (${f(gc.minor.totalMs, 0)} ms, longest ${f(gc.minor.maxMs, 1)}), ${int(gc.major.count)} major (${f(gc.major.totalMs, 0)} ms, longest ${f(gc.major.maxMs, 1)})` : "";
   // Measured inside the platform processes (lib/server-timing.cjs): what of the latency the load
   // generator sees is spent between a request's headers being parsed and its answer being written.
   for (const ph of r.phases ?? []) {
     for (const [proc, t] of Object.entries<any>(ph.serverTiming ?? {})) {
       if (!t?.serverMs || !(proc.includes("ingress") || proc.startsWith("express"))) continue;
-      line(`server-side ${ph.name} ${proc}: ${int(t.requests)} requests, p50 ${f(t.serverMs.p50, 2)} / p99 ${f(t.serverMs.p99, 2)} / p99.9 ${f(t.serverMs.p999, 2)} ms; event-loop delay p99 ${f(t.eventLoopDelayMs?.p99, 1)} / max ${f(t.eventLoopDelayMs?.max, 1)} ms`);
+      line(`server-side ${ph.name} ${proc}: ${int(t.requests)} requests, p50 ${f(t.serverMs.p50, 2)} / p99 ${f(t.serverMs.p99, 2)} / p99.9 ${f(t.serverMs.p999, 2)} ms; event-loop delay p99 ${f(t.eventLoopDelayMs?.p99, 1)} / max ${f(t.eventLoopDelayMs?.max, 1)} ms${gcLine(t.gc)}`);
     }
   }
 

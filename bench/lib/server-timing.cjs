@@ -3,7 +3,9 @@
  * process, what the load generator cannot tell apart: how long each HTTP request took from its
  * headers being parsed to its answer being handed to the socket (Node's diagnostics channels
  * http.server.request.start / http.server.response.finish), and how late the event loop ran
- * (perf_hooks.monitorEventLoopDelay). On SIGUSR2 it writes both as JSON to
+ * (perf_hooks.monitorEventLoopDelay), and its garbage collections: count, total and longest pause of
+ * the minor (scavenges) and the major ones (mark-compact and its incremental marking): a major GC
+ * every second or two is what a burst of slow answers at a fixed rate was (bench/README.md). On SIGUSR2 it writes both as JSON to
  * $BENCH_TIMING_DIR/<pid>.json and starts afresh, so the bench brackets each phase with two signals.
  * Touches nothing else in the process.
  */
@@ -11,7 +13,7 @@
 const dir = process.env.BENCH_TIMING_DIR;
 if (dir) {
   const { subscribe } = require("node:diagnostics_channel");
-  const { createHistogram, monitorEventLoopDelay } = require("node:perf_hooks");
+  const { constants, createHistogram, monitorEventLoopDelay, PerformanceObserver } = require("node:perf_hooks");
   const { writeFileSync } = require("node:fs");
   const { join } = require("node:path");
 
@@ -22,6 +24,20 @@ if (dir) {
   const RESOLUTION_MS = 10;
   let loop = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   loop.enable();
+  const MAJOR_KINDS = [constants.NODE_PERFORMANCE_GC_MAJOR, constants.NODE_PERFORMANCE_GC_INCREMENTAL];
+  const pauses = () => ({ count: 0, totalMs: 0, maxMs: 0 });
+  let gc = { minor: pauses(), major: pauses() };
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = entry.detail?.kind;
+      const p = kind === constants.NODE_PERFORMANCE_GC_MINOR ? gc.minor : MAJOR_KINDS.includes(kind) ? gc.major : null;
+      if (!p) continue;
+      p.count++;
+      p.totalMs += entry.duration;
+      p.maxMs = Math.max(p.maxMs, entry.duration);
+    }
+  }).observe({ entryTypes: ["gc"] });
+  const gcSummary = (p) => ({ count: p.count, totalMs: Math.round(p.totalMs * 10) / 10, maxMs: Math.round(p.maxMs * 10) / 10 });
   subscribe("http.server.request.start", ({ response }) => started.set(response, process.hrtime.bigint()));
   subscribe("http.server.response.finish", ({ response }) => {
     const t0 = started.get(response);
@@ -36,7 +52,9 @@ if (dir) {
       requests: requests.count,
       serverMs: requests.count ? { p50: us(requests.percentile(50)), p99: us(requests.percentile(99)), p999: us(requests.percentile(99.9)), max: us(requests.max) } : null,
       eventLoopDelayMs: { p50: lateMs(loop.percentile(50)), p99: lateMs(loop.percentile(99)), max: lateMs(loop.max) },
+      gc: { minor: gcSummary(gc.minor), major: gcSummary(gc.major) },
     };
+    gc = { minor: pauses(), major: pauses() };
     loop.disable();
     requests = createHistogram();
     loop = monitorEventLoopDelay({ resolution: RESOLUTION_MS });

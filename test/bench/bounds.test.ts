@@ -10,9 +10,9 @@ function report() {
         seconds: 10,
         cpuMsByGroup: { ingress: 8_000, operator: 3_000 },
         serverTiming: {
-          "ingress-ingress-0": { serverMs: { p99: 31.5 }, eventLoopDelayMs: { p99: 22.4 } },
+          "ingress-ingress-0": { serverMs: { p99: 31.5 }, eventLoopDelayMs: { p99: 22.4 }, gc: { minor: { count: 200 }, major: { count: 7 } } },
           "ingress-ingress-1": { serverMs: { p99: 12.25 }, eventLoopDelayMs: { p99: 30.1 } },
-          "express-paired-0": { serverMs: { p99: 0.6 }, eventLoopDelayMs: { p99: 99 } },
+          "express-paired-0": { serverMs: { p99: 0.6 }, eventLoopDelayMs: { p99: 99 }, gc: { minor: { count: 90 }, major: { count: 50 } } },
         },
       },
       { name: "e2e-capacity", seconds: 10, cpuMsByGroup: { worker: 8_000, ingress: 6_000, postgres: 4_000 } },
@@ -48,10 +48,16 @@ describe("bench target bounds", () => {
     );
   });
 
-  it("latency: the worst ingress process's server-side figures (not the bare app's) and the bare app's floor", () => {
+  it("latency: the worst ingress process's server-side figures and major GCs (not the bare app's) and the bare app's floor", () => {
     expect(targetBounds(report(), 2).p99PushAt80pctMs).toBe(
-      "the box was 55 % busy; inside the ingress a request took up to 31.5 ms at p99 from its headers to its answer, and the event loop ran up to 30.1 ms late at p99; bare Express at 80 % of its own saturation: p99 56.7 ms (beyond the target on this box)",
+      "the box was 55 % busy; inside the ingress a request took up to 31.5 ms at p99 from its headers to its answer, and the event loop ran up to 30.1 ms late at p99; the ingress ran 7 major GCs in those 10 s; bare Express at 80 % of its own saturation: p99 56.7 ms (beyond the target on this box)",
     );
+  });
+
+  it("latency: no word of major GCs where the ingress ran none", () => {
+    const r = report();
+    r.phases[1].serverTiming!["ingress-ingress-0"].gc!.major.count = 0;
+    expect(targetBounds(r, 2).p99PushAt80pctMs).not.toMatch(/GC/);
   });
 
   it("says nothing where the run lacks the figures (a group not run)", () => {

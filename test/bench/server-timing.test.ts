@@ -5,9 +5,16 @@ import { join } from "node:path";
 
 const PRELOAD = join(__dirname, "../../bench/lib/server-timing.cjs");
 
+interface Pauses {
+  count: number;
+  totalMs: number;
+  maxMs: number;
+}
+
 interface Timing {
   requests: number;
   eventLoopDelayMs: { p50: number; p99: number; max: number };
+  gc: { minor: Pauses; major: Pauses };
 }
 
 /**
@@ -72,5 +79,26 @@ describe("bench server timing: event-loop delay", () => {
     );
     expect(timing.eventLoopDelayMs.max).toBeGreaterThanOrEqual(65);
     expect(timing.eventLoopDelayMs.max).toBeLessThan(150);
+  });
+});
+
+describe("bench server timing: garbage collections", () => {
+  // Objects kept long enough to be promoted, then dropped, round after round: the old generation
+  // fills and V8 runs major GCs; the young one is scavenged many times on the way.
+  const PROMOTE_AND_DROP = "let kept; for (let round = 0; round < 6; round++) { kept = []; for (let i = 0; i < 1_000_000; i++) kept.push({ i, s: 'x' + i }); } kept = null; setTimeout(report, 100);";
+
+  test("counts minor and major GCs and their pauses since the last summary", async () => {
+    const timing = await measure(PROMOTE_AND_DROP);
+    expect(timing.gc.minor.count).toBeGreaterThan(5);
+    expect(timing.gc.major.count).toBeGreaterThan(0);
+    for (const p of [timing.gc.minor, timing.gc.major]) {
+      expect(p.maxMs).toBeGreaterThan(0);
+      expect(p.totalMs).toBeGreaterThanOrEqual(p.maxMs);
+    }
+  });
+
+  test("an idle process reads as no major GC", async () => {
+    const timing = await measure("setTimeout(report, 300);");
+    expect(timing.gc.major.count).toBe(0);
   });
 });
