@@ -4,9 +4,10 @@
  * headers being parsed to its answer being handed to the socket (Node's diagnostics channels
  * http.server.request.start / http.server.response.finish), and how late the event loop ran
  * (perf_hooks.monitorEventLoopDelay), and its garbage collections: count, total and longest pause of
- * the minor (scavenges) and the major ones (mark-compact and its incremental marking): a major GC
- * every second or two is what a burst of slow answers at a fixed rate was (bench/README.md). On SIGUSR2 it writes both as JSON to
- * $BENCH_TIMING_DIR/<pid>.json and starts afresh, so the bench brackets each phase with two signals.
+ * the minor ones (scavenges) and the major ones (mark-compact and its incremental marking) — a major
+ * GC every second or two was what made bursts of slow answers at a fixed rate (README, performance,
+ * I). On SIGUSR2 it writes all three as JSON to $BENCH_TIMING_DIR/<pid>.json and starts afresh, so
+ * the bench brackets each phase with two signals.
  * Touches nothing else in the process.
  */
 "use strict";
