@@ -1,6 +1,6 @@
-import { Worker } from "bullmq";
+import { Worker, type Job } from "bullmq";
 import type { Logger, PlatformConfig } from "@topup/config";
-import { Platform, type PlatformOptions } from "@topup/core";
+import { Platform, type PlatformOptions, type ReconcileResult } from "@topup/core";
 import { SlotsClosedError } from "@topup/net";
 import { createWorkerConnection, QueueName, roundsOf, stepsOf, WORKER_LOCKING, type CallbackJob, type CallbackRound, type FulfilmentJob } from "@topup/queue";
 
@@ -27,7 +27,7 @@ function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
 
 export interface WorkerService {
   platform: Platform;
-  reconcileNow(): Promise<{ fulfilment: number; callbacks: number }>;
+  reconcileNow(): Promise<ReconcileResult>;
   /** Finishes active jobs (or hands them back), stops the reconciler, releases connections. */
   close(): Promise<void>;
 }
@@ -40,21 +40,41 @@ export class CallbackNotAcknowledged extends Error {
   override readonly name = "CallbackNotAcknowledged";
 }
 
+/**
+ * A job whose data Redis lost (stepsOf/roundsOf find no work in it): there is nothing to do — the
+ * reconciler rebuilds the work from the database — and nothing to keep. Its options were lost with
+ * it, so BullMQ would keep it as completed under its id; it is removed on completion instead.
+ */
+function dropHusk(job: Job, logger: Logger): void {
+  job.opts.removeOnComplete = true;
+  job.opts.removeOnFail = true;
+  logger.warn("job without data (Redis lost it); the reconciler rebuilds its work from the database", { queue: job.queueName, jobId: job.id });
+}
+
 export async function startWorker(config: PlatformConfig, logger: Logger, options: WorkerOptions = {}): Promise<WorkerService> {
   const platform = new Platform(config, { role: "worker", logger, ...options });
   const connection = createWorkerConnection(config.redisUrl);
   connection.on("error", (error: Error) => logger.debug("redis connection error", { error: error.message }));
 
-  const fulfilment = new Worker<FulfilmentJob>(QueueName.fulfilment, (job) => platform.fulfilment.advanceAll(stepsOf(job.data)), {
-    connection,
-    prefix: config.queuePrefix,
-    concurrency: options.fulfilmentConcurrency ?? 50,
-    ...WORKER_LOCKING, // a killed worker's jobs come back in 10–15 s, not 30–60 s (see WORKER_LOCKING)
-  });
+  const fulfilment = new Worker<FulfilmentJob>(
+    QueueName.fulfilment,
+    async (job) => {
+      const steps = stepsOf(job.data);
+      if (steps.length === 0) return dropHusk(job, logger);
+      return platform.fulfilment.advanceAll(steps);
+    },
+    {
+      connection,
+      prefix: config.queuePrefix,
+      concurrency: options.fulfilmentConcurrency ?? 50,
+      ...WORKER_LOCKING, // a killed worker's jobs come back in 10–15 s, not 30–60 s (see WORKER_LOCKING)
+    },
+  );
   const callbacks = new Worker<CallbackJob | CallbackRound>(
     QueueName.callback,
     async (job) => {
       const rounds = roundsOf(job.data);
+      if (rounds.length === 0) return dropHusk(job, logger);
       const outcomes = await platform.delivery.deliverAll(rounds);
       const open = rounds.filter((_, i) => outcomes[i] === "retry");
       if (open.length > 0) throw new CallbackNotAcknowledged(`callbacks not acknowledged: orders ${open.map((r) => r.orderId).join(", ")}`);

@@ -2,7 +2,7 @@ import type { ChannelOrder, ChannelStatus, RechargeChannel } from "@topup/channe
 import type { Logger } from "@topup/config";
 import type { OrderRecord, OrderRepository } from "@topup/db";
 import { isTerminal, OrderStatus } from "@topup/protocol";
-import type { FulfilmentStep, WorkQueues } from "@topup/queue";
+import type { CallbackRound, FulfilmentStep, WorkQueues } from "@topup/queue";
 import { allThenFirstError } from "./all-settled";
 
 /**
@@ -35,15 +35,41 @@ export class FulfilmentScheduler {
     return since === null ? null : new Date(since);
   }
 
+  /**
+   * scheduleNext for work the reconciler found overdue: a job left under the same id that can never
+   * run (Redis lost part of its keys) is removed first, so that the work is not ignored as queued.
+   * Resolves to how many such jobs were removed.
+   */
+  async recover(order: OrderRecord): Promise<number> {
+    const round = openRound(order);
+    const step = plannedStep(order, 0);
+    let removed = 0;
+    if (round && (await this.queues.removeStrandedRound(round))) removed++;
+    if (step && (await this.queues.removeStrandedStep(step))) removed++;
+    await this.scheduleNext(order);
+    return removed;
+  }
+
+  /** Jobs in neither queue's state lists, removed (WorkQueues.removeOrphans). */
+  removeOrphans(limit: number): Promise<number> {
+    return this.queues.removeOrphans(limit);
+  }
+
   /** Enqueues whatever the order needs next: its planned fulfilment step, or its open callback round. */
   async scheduleNext(order: OrderRecord, polls = 0): Promise<void> {
-    if (order.callbackState === "pending") {
-      await this.queues.enqueueCallback({ orderId: order.id, round: order.callbackRound });
-    }
-    if (order.nextCheckAt && !isTerminal(order.status)) {
-      await this.queues.enqueueFulfilment({ orderId: order.id, status: order.status, due: order.nextCheckAt.getTime(), polls });
-    }
+    const round = openRound(order);
+    const step = plannedStep(order, polls);
+    if (round) await this.queues.enqueueCallback(round);
+    if (step) await this.queues.enqueueFulfilment(step);
   }
+}
+
+function openRound(order: OrderRecord): CallbackRound | null {
+  return order.callbackState === "pending" ? { orderId: order.id, round: order.callbackRound } : null;
+}
+
+function plannedStep(order: OrderRecord, polls: number): FulfilmentStep | null {
+  return order.nextCheckAt && !isTerminal(order.status) ? { orderId: order.id, status: order.status, due: order.nextCheckAt.getTime(), polls } : null;
 }
 
 export type StepOutcome = "moved" | "waiting" | "stale";

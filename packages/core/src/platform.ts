@@ -10,7 +10,7 @@ import {
   type Database,
 } from "@topup/db";
 import { AddressMatcher, CallbackHttpClient, type LookupAll } from "@topup/net";
-import { createProducerConnection, createWorkerConnection, WorkQueues, type Redis } from "@topup/queue";
+import { checkEvictionPolicy, createProducerConnection, createWorkerConnection, WorkQueues, type Redis } from "@topup/queue";
 import { AdminService } from "./admin";
 import { CallbackDelivery } from "./callback-delivery";
 import { Fulfilment, FulfilmentScheduler } from "./fulfilment";
@@ -62,6 +62,8 @@ export class Platform {
     this.redis = options.role === "ingress" ? createProducerConnection(config.redisUrl) : createWorkerConnection(config.redisUrl);
     // Errors surface on the calls that fail; without a listener ioredis would also print each one.
     this.redis.on("error", (error: Error) => logger.debug("redis connection error", { error: error.message }));
+    // At every (re)connection: a failover may land on a server configured otherwise.
+    this.redis.on("ready", () => void checkEvictionPolicy(this.redis, (message, meta) => logger.warn(message, meta)));
     this.queues = new WorkQueues({
       connection: this.redis,
       prefix: config.queuePrefix,

@@ -7,16 +7,40 @@ export interface ReconcilerOptions {
   /** How long past its planned time an order may wait before its work is considered lost. */
   graceMs: number;
   batchSize: number;
+  /**
+   * The longest that work still queued may excuse an overdue order beyond the grace: past that, the
+   * order's work is added again whatever the queues say (default QUEUED_EXCUSE_MAX_MS).
+   */
+  queuedExcuseMaxMs?: number;
+  /** How often, at most, a cycle that found lost work also removes orphaned job hashes (default ORPHAN_SWEEP_EVERY_MS). */
+  orphanSweepEveryMs?: number;
+}
+
+/** A backlog older than this is taken for a stuck or lost one, not a slow one. */
+export const QUEUED_EXCUSE_MAX_MS = 60_000;
+export const ORPHAN_SWEEP_EVERY_MS = 60_000;
+const ORPHANS_PER_SWEEP = 10_000;
+
+export interface ReconcileResult {
+  fulfilment: number;
+  callbacks: number;
+  /** Jobs found under the same ids that could never run, removed before the work was added again. */
+  stranded: number;
+  /** Job hashes in no state list, removed by this cycle's sweep. */
+  orphans: number;
 }
 
 /**
  * Rebuilds lost queue work from the database, the source of truth: orders whose next_check_at is
  * overdue — a planned fulfilment step, or a callback round whose next attempt should have ended
- * (callbackRoundDueBy) — because Redis restarted empty, an enqueue failed, or a worker died
- * between commit and enqueue. Job ids make this idempotent: work that still exists in Redis is not
- * added twice (for orders batched into one job, see overdueBefore).
+ * (callbackRoundDueBy) — because Redis restarted empty or lost part of its keys, an enqueue failed,
+ * or a worker died between commit and enqueue. Job ids make this idempotent: work that still exists
+ * in Redis, and can run, is not added twice (for orders batched into one job, see overdueBefore); a
+ * job that exists but can never run is replaced (FulfilmentScheduler.recover).
  */
 export class Reconciler {
+  private lastOrphanSweep = 0;
+
   constructor(
     private readonly orders: OrderRepository,
     private readonly scheduler: FulfilmentScheduler,
@@ -24,13 +48,15 @@ export class Reconciler {
     private readonly options: ReconcilerOptions = { graceMs: 15_000, batchSize: 500 },
   ) {}
 
-  async runOnce(now = new Date()): Promise<{ fulfilment: number; callbacks: number }> {
+  async runOnce(now = new Date()): Promise<ReconcileResult> {
     const before = new Date(now.getTime() - this.options.graceMs);
     const overdue = await this.orders.findOverdue(await this.overdueBefore(before), this.options.batchSize);
-    for (const order of overdue) await this.scheduler.scheduleNext(order);
+    let stranded = 0;
+    for (const order of overdue) stranded += await this.scheduler.recover(order);
     // Terminal orders in the list have an open callback round; the others a fulfilment step.
     const callbacks = overdue.filter((order) => isTerminal(order.status)).length;
-    const found = { fulfilment: overdue.length - callbacks, callbacks };
+    const orphans = overdue.length > 0 ? await this.sweepOrphans(now) : 0;
+    const found = { fulfilment: overdue.length - callbacks, callbacks, stranded, orphans };
     if (overdue.length > 0) this.logger.info("reconciled", found);
     return found;
   }
@@ -41,13 +67,26 @@ export class Reconciler {
    * orders) or finished together (their callback rounds) share one job, whose id the reconciler
    * cannot know, so re-adding their work is not a no-op: it would add work to a queue that is
    * already behind, and deliver a callback twice. Work planned since (the oldest job still waiting
-   * or running − the grace) may still be queued and is left to it; once the queues have drained,
-   * or after Redis lost them (nothing waits), the plain grace applies again.
+   * or running − the grace) may still be queued and is left to it, for at most queuedExcuseMaxMs
+   * beyond the grace: a job that stays at the head of a queue that long is not being worked on.
+   * Once the queues have drained, or after Redis lost them (nothing waits), the plain grace applies.
    */
   private async overdueBefore(before: Date): Promise<Date> {
     const since = await this.scheduler.queuedSince().catch(() => null); // Redis down: the enqueues fail anyway
     if (since === null) return before;
-    const queuedFrom = new Date(since.getTime() - this.options.graceMs);
-    return queuedFrom < before ? queuedFrom : before;
+    const excusedFrom = before.getTime() - (this.options.queuedExcuseMaxMs ?? QUEUED_EXCUSE_MAX_MS);
+    const queuedFrom = Math.max(since.getTime() - this.options.graceMs, excusedFrom);
+    return queuedFrom < before.getTime() ? new Date(queuedFrom) : before;
+  }
+
+  /** Lost work is a sign that Redis lost keys, and with them the state entries of other jobs: their hashes would stay forever. */
+  private async sweepOrphans(now: Date): Promise<number> {
+    const every = this.options.orphanSweepEveryMs ?? ORPHAN_SWEEP_EVERY_MS;
+    if (now.getTime() - this.lastOrphanSweep < every) return 0;
+    this.lastOrphanSweep = now.getTime();
+    return this.scheduler.removeOrphans(ORPHANS_PER_SWEEP).catch((error: unknown) => {
+      this.logger.warn("orphaned job sweep failed", { error });
+      return 0;
+    });
   }
 }

@@ -12,3 +12,4 @@ export {
   type CallbackRound,
 } from "./jobs";
 export { WorkQueues, type WorkQueuesOptions } from "./work-queues";
+export { checkEvictionPolicy, evictionPolicy } from "./eviction-policy";

@@ -30,9 +30,13 @@ export interface FulfilmentJob {
   steps: FulfilmentStep[];
 }
 
-/** The steps of a job's data; a job enqueued before jobs held several steps is one step itself. */
-export function stepsOf(data: FulfilmentJob | FulfilmentStep): FulfilmentStep[] {
-  return "steps" in data ? data.steps : [data];
+/**
+ * The steps of a job's data; a job enqueued before jobs held several steps is one step itself. None
+ * when Redis lost the job's data (BullMQ then hands the worker `{}`).
+ */
+export function stepsOf(data: FulfilmentJob | FulfilmentStep | Record<string, never>): FulfilmentStep[] {
+  if ("steps" in data) return (data as FulfilmentJob).steps;
+  return "orderId" in data ? [data as FulfilmentStep] : [];
 }
 
 /** Deliver round `round` of an order's callback (attempts counted in the database). */
@@ -52,9 +56,10 @@ export interface CallbackJob {
   rounds: CallbackRound[];
 }
 
-/** The rounds of a job's data; a job enqueued before jobs held several rounds is one round itself. */
-export function roundsOf(data: CallbackJob | CallbackRound): CallbackRound[] {
-  return "rounds" in data ? data.rounds : [data];
+/** The rounds of a job's data, like stepsOf. */
+export function roundsOf(data: CallbackJob | CallbackRound | Record<string, never>): CallbackRound[] {
+  if ("rounds" in data) return (data as CallbackJob).rounds;
+  return "orderId" in data ? [data as CallbackRound] : [];
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   type FulfilmentJob,
   type FulfilmentStep,
 } from "./jobs";
+import { isWholeJob, removeIfStranded } from "./stranded-jobs";
 
 export interface WorkQueuesOptions {
   connection: IORedis;
@@ -43,6 +44,7 @@ export class WorkQueues {
   readonly fulfilment: Queue<FulfilmentJob>;
   readonly callback: Queue<CallbackJob>;
   private readonly callbackBackoffMs: number;
+  private readonly connection: IORedis;
   private readonly newSteps = new CallBatch<FulfilmentStep, void>({
     maxSize: ORDERS_PER_JOB,
     maxInFlight: ENQUEUE_BATCH.maxInFlight,
@@ -62,6 +64,7 @@ export class WorkQueues {
     this.fulfilment = new Queue<FulfilmentJob>(QueueName.fulfilment, { connection: options.connection, prefix: options.prefix });
     this.callback = new Queue<CallbackJob>(QueueName.callback, { connection: options.connection, prefix: options.prefix });
     this.callbackBackoffMs = options.callbackBackoffMs;
+    this.connection = options.connection;
     const onError = options.onError ?? (() => undefined);
     this.fulfilment.on("error", onError);
     this.callback.on("error", onError);
@@ -88,15 +91,39 @@ export class WorkQueues {
    * may reach. Wait lists are read at their oldest end; active jobs are few (the workers' concurrency).
    */
   async oldestQueuedJob(): Promise<number | null> {
-    const found: (readonly ({ timestamp: number } | undefined)[])[] = await Promise.all([
+    const found: (readonly ({ data: unknown; timestamp: number } | undefined)[])[] = await Promise.all([
       this.fulfilment.getJobs(["wait"], 0, 0, true),
       this.fulfilment.getJobs(["active"]),
       this.callback.getJobs(["wait"], 0, 0, true),
       this.callback.getJobs(["active"]),
     ]);
-    // A job can end between the listing and the read of its data: it is then missing.
-    const enqueuedAt = found.flat().flatMap((job) => (job ? [job.timestamp] : []));
+    // A job can end between the listing and the read of its data: it is then missing. A husk left
+    // by a partial loss of Redis says nothing of since when work is queued (isWholeJob).
+    const enqueuedAt = found.flat().flatMap((job) => (isWholeJob(job) ? [job.timestamp] : []));
     return enqueuedAt.length === 0 ? null : Math.min(...enqueuedAt);
+  }
+
+  /**
+   * Removes a job left under this step's own id that can never run (removeIfStranded), so that
+   * enqueueFulfilment adds the step again instead of ignoring it. For the reconciler's overdue work.
+   */
+  removeStrandedStep(step: FulfilmentStep): Promise<boolean> {
+    return removeIfStranded(this.fulfilment, this.connection, fulfilmentJobId({ steps: [step] }));
+  }
+
+  /** removeStrandedStep for a callback round's own job. */
+  removeStrandedRound(round: CallbackRound): Promise<boolean> {
+    return removeIfStranded(this.callback, this.connection, callbackJobId({ rounds: [round] }));
+  }
+
+  /**
+   * Deletes the hashes of jobs in no state list (BullMQ's removeOrphanedJobs, at most `limit` per
+   * queue): after a partial loss of Redis they would never run nor be removed. A scan of the
+   * queues' keys, so run it only when there is a sign of loss.
+   */
+  async removeOrphans(limit: number): Promise<number> {
+    const removed = await Promise.all([this.fulfilment.removeOrphanedJobs(1_000, limit), this.callback.removeOrphanedJobs(1_000, limit)]);
+    return removed[0] + removed[1];
   }
 
   private async addStepsTogether(calls: readonly BatchedCall<FulfilmentStep, void>[]): Promise<void> {
