@@ -20,7 +20,7 @@ import { SCENARIOS, type SuiteContext } from "./scenarios";
 import { PrivatePostgres, PrivateRedis } from "./services";
 
 const RESULTS = join(ROOT, "test", "faults", "results");
-const WATCHDOG_MS = Number(process.env.FAULTS_WATCHDOG_MS ?? 9 * 60_000);
+const WATCHDOG_MS = Number(process.env.FAULTS_WATCHDOG_MS ?? 12 * 60_000);
 
 // Ports below Linux's ephemeral range (32768–60999): a restarted server must never find its port
 // taken as the source port of some client connection (EADDRINUSE on restart).

@@ -1,5 +1,5 @@
 /**
- * The six fault scenarios of issue #3. Each one runs its own platform (fresh database, own queue
+ * The fault scenarios of issues #3 and #17. Each one runs its own platform (fresh database, own queue
  * prefix, real ingress and worker processes), keeps a steady load of signed pushes going while it
  * injects its fault, waits (bounded) for everything to settle, and checks the invariants.
  */
@@ -10,6 +10,7 @@ import { CALLBACK_BACKOFF_MS, Cluster, type Operator } from "./cluster";
 import { checkInvariants, STEADY_AFTER_MS, waitForSettled, type CheckResult } from "./invariants";
 import { LoadGenerator, phoneFor, type PushAttempt, type PushedOrder } from "./load";
 import type { PlatformProcess } from "./processes";
+import { KeyLoss } from "./key-loss";
 import { FaultReceiver, type Behaviour } from "./receiver";
 import type { ScenarioOutcome } from "./report";
 import { portInUse, sleep, type PrivatePostgres, type PrivateRedis } from "./services";
@@ -27,6 +28,8 @@ interface Spec {
   fault: string;
   ingress: number;
   workers: number;
+  /** Platform environment beyond the cluster's defaults. */
+  env?: Record<string, string>;
   receivers: Behaviour[];
   ratePerSec: number;
   /** Upper bound for the wait until every stored order settled. */
@@ -43,6 +46,8 @@ interface Injection {
   notes: string[];
   violations: string[];
   extra: Record<string, unknown>;
+  /** Seconds after faultEnd by which every order stored before it must have settled. */
+  recoveryBoundS?: number;
 }
 
 interface Env {
@@ -95,6 +100,7 @@ async function runScenario(ctx: SuiteContext, spec: Spec, index: number, inject:
     workers: spec.workers,
     logDir: join(ctx.logRoot, spec.name),
     basePort,
+    env: spec.env,
   });
   const receivers: FaultReceiver[] = [];
   let load: LoadGenerator | null = null;
@@ -132,6 +138,9 @@ async function runScenario(ctx: SuiteContext, spec: Spec, index: number, inject:
       balance: live ? { baseUrl: live.baseUrl, uid: operator.uid, key: operator.key } : undefined,
     });
     const violations = [...injection.violations, ...result.violations];
+    if (injection.recoveryBoundS !== undefined && result.recoveryS !== null && result.recoveryS > injection.recoveryBoundS) {
+      violations.push(`SLOW RECOVERY: every order stored before the end of the fault settled ${result.recoveryS} s after it (bound ${injection.recoveryBoundS} s)`);
+    }
     const odd = unexpectedAnswers(load, violations);
     const notes = [
       ...injection.notes,
@@ -539,6 +548,88 @@ export function sigterm(ctx: SuiteContext, index: number): Promise<ScenarioOutco
   });
 }
 
+/**
+ * How long after a partial loss of Redis every order must have settled. Work lost at T runs again
+ * by its due time + the reconciler's grace (15 s) + one cycle (5 s); a callback round is due up to one
+ * attempt's timeout (10 s) after it opened; then the order's remaining steps and its callback (a slow
+ * receiver answers after 2.5 s).
+ */
+const PARTIAL_LOSS_RECOVERY_S = 35;
+const KEY_KINDS = ["job", "wait", "active", "delayed", "stalled", "lock", "meta", "id", "events", "marker"];
+/** Kinds that hold keys for more than a moment only while no worker is taking jobs. */
+const WHILE_WORKERS_DOWN = new Set(["wait", "marker"]);
+
+// 7. Redis loses part of the platform's keys (issue #17) while workers are killed.
+export function redisPartialLoss(ctx: SuiteContext, index: number): Promise<ScenarioOutcome> {
+  const spec: Spec = {
+    name: "redis-partial-loss",
+    fault:
+      `a random 30–70 % of the queue keys deleted 4 times, and every key of one kind at a time (${KEY_KINDS.join(", ")}; ` +
+      "the wait lists and markers while every worker is down, so that they hold something), 1–2 s apart; kill -9 of a random worker after every other deletion (3 workers)",
+    ingress: 2,
+    workers: 3,
+    // Slower simulated steps keep each order's jobs in Redis (delayed, waiting, active) for seconds;
+    // slow receivers keep callback jobs active, with their locks.
+    env: { SIMULATOR_STEP_MS: "400" },
+    receivers: ["ok", "slow"],
+    ratePerSec: 15,
+    settleMs: 90_000,
+    strictAttempts: false,
+  };
+  return runScenario(ctx, spec, index, async ({ cluster }) => {
+    const loss = new KeyLoss(ctx.redis.url, cluster.queuePrefix);
+    const violations: string[] = [];
+    const restarts: Promise<unknown>[] = [];
+    let kills = 0;
+    let lastKill = 0;
+    try {
+      await sleep(4_000);
+      const faultStart = Date.now();
+      for (const [i, kind] of KEY_KINDS.entries()) {
+        if (i % 3 === 0) await loss.deleteShare(random(0.3, 0.7));
+        if (WHILE_WORKERS_DOWN.has(kind)) {
+          // With no worker taking jobs, new orders' jobs pile up in the wait lists (and wake-up markers).
+          await Promise.all(restarts.splice(0));
+          await Promise.all(cluster.workers.map((w) => w.kill9()));
+          kills += cluster.workers.length;
+          await sleep(1_500);
+          await loss.deleteKind(kind);
+          lastKill = Date.now();
+          await Promise.all(cluster.workers.map((w) => w.start()));
+        } else {
+          await loss.deleteKind(kind);
+        }
+        await sleep(random(1_000, 2_000));
+        const ready = cluster.workers.filter((w) => w.ready);
+        if (i % 2 === 1 && ready.length >= 2) {
+          const victim = pick(ready);
+          await victim.kill9();
+          kills++;
+          lastKill = Date.now();
+          restartLater(victim, random(300, 1_500), restarts, violations);
+        }
+      }
+      await Promise.all(restarts);
+      const faultEnd = Math.max(lastKill, ...loss.deletions.map((d) => d.at));
+      const deleted = loss.deletions.reduce((n, d) => n + d.deleted, 0);
+      return {
+        faultStart,
+        faultEnd,
+        faultEvents: loss.deletions.length + kills,
+        notes: [
+          `${loss.deletions.length} deletions (${deleted} keys in all), ${kills} worker kills; recovery bound ${PARTIAL_LOSS_RECOVERY_S} s after the last of them`,
+          ...loss.deletions.map((d) => `${d.what}: ${d.deleted} of ${d.found} keys ${JSON.stringify(d.byKind)}`),
+        ],
+        violations,
+        extra: { deletions: loss.deletions, kills, recoveryBoundS: PARTIAL_LOSS_RECOVERY_S },
+        recoveryBoundS: PARTIAL_LOSS_RECOVERY_S,
+      };
+    } finally {
+      loss.close();
+    }
+  });
+}
+
 export const SCENARIOS: { name: string; run: (ctx: SuiteContext, index: number) => Promise<ScenarioOutcome> }[] = [
   { name: "worker-kill9", run: workerKill },
   { name: "ingress-kill9", run: ingressKill },
@@ -546,4 +637,5 @@ export const SCENARIOS: { name: string; run: (ctx: SuiteContext, index: number) 
   { name: "postgres-restart", run: postgresRestart },
   { name: "callback-receivers", run: badReceivers },
   { name: "sigterm", run: sigterm },
+  { name: "redis-partial-loss", run: redisPartialLoss },
 ];
