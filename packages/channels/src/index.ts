@@ -1,2 +1,2 @@
-export type { RechargeChannel, ChannelOrder, PlaceResult, ChannelStatus, LastSeen } from "./channel";
+export type { RechargeChannel, ChannelKind, ChannelOrder, ChannelNotification, PlaceResult, ChannelStatus, LastSeen, SupplierAnswer } from "./channel";
 export { SimulatorChannel, simulatorOrderNo } from "./simulator";

@@ -13,6 +13,7 @@ import type { ChannelOrder, ChannelStatus, LastSeen, PlaceResult, RechargeChanne
  */
 export class SimulatorChannel implements RechargeChannel {
   readonly code = "simulator";
+  readonly kind = "simulator";
 
   constructor(readonly stepDelayMs: number) {}
 

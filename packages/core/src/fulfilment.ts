@@ -176,9 +176,12 @@ export class Fulfilment {
     const result = await this.channel.place(channelOrder(order));
     switch (result.outcome) {
       case "placed":
-        return { to: OrderStatus.Unpaid, mobileOrderNo: result.channelOrderNo, reason: "placed" };
+        return { to: OrderStatus.Unpaid, mobileOrderNo: result.channelOrderNo ?? undefined, reason: "placed" };
       case "refused":
         return { to: OrderStatus.Failed, reason: `refused by ${this.channel.code}: ${result.reason}` };
+      case "busy":
+      case "held":
+        return "ask-again";
       case "unknown":
         // Never fail over or give up on an unknown outcome: placing again is safe (idempotent by serial).
         this.logger.warn("channel answer unknown; asking again", { orderId: order.id, detail: result.detail });
@@ -196,7 +199,7 @@ export class Fulfilment {
       }
       return "ask-again";
     }
-    const mobileOrderNo = "channelOrderNo" in status && !order.mobileOrderNo ? status.channelOrderNo : undefined;
+    const mobileOrderNo = "channelOrderNo" in status && !order.mobileOrderNo ? (status.channelOrderNo ?? undefined) : undefined;
     const reason = status.state === "failed" ? `failed at ${this.channel.code}: ${status.reason}` : status.state;
     return { to: next, mobileOrderNo, reason };
   }
