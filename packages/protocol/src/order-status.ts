@@ -29,11 +29,15 @@ export const STATUS_NAMES: Readonly<Record<OrderStatus, string>> = Object.freeze
 
 const S = OrderStatus;
 
+// The one backward edge, `6 | 0 | 2 → 6`, is failover (PROTOCOL §12): placing with the next channel
+// after the current one answered a definitive failure. It always changes the order's channel
+// (FAILOVER_EDGES; the repository checks the channel the move was decided for).
 export const TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = Object.freeze({
-  [S.Created]: Object.freeze([S.Placing]),
-  [S.Placing]: Object.freeze([S.Unpaid, S.Failed]),
-  [S.Unpaid]: Object.freeze([S.Paying, S.TimedOut, S.Failed]),
-  [S.Paying]: Object.freeze([S.Succeeded, S.Failed]),
+  // 5 → 10: no channel can take the order (无可用渠道: no route, or none eligible within the hold time).
+  [S.Created]: Object.freeze([S.Placing, S.Failed]),
+  [S.Placing]: Object.freeze([S.Unpaid, S.Failed, S.Placing]),
+  [S.Unpaid]: Object.freeze([S.Paying, S.TimedOut, S.Failed, S.Placing]),
+  [S.Paying]: Object.freeze([S.Succeeded, S.Failed, S.Placing]),
   // 超时未付 is not terminal: the order is then returned to the operator.
   [S.TimedOut]: Object.freeze([S.Returned]),
   [S.Succeeded]: Object.freeze([]),
@@ -45,6 +49,11 @@ const ALL: ReadonlySet<number> = new Set(Object.values(OrderStatus));
 
 export function isOrderStatus(n: number): n is OrderStatus {
   return ALL.has(n);
+}
+
+/** Whether from → to is the failover edge (to another channel), not a step forward. */
+export function isFailover(from: OrderStatus, to: OrderStatus): boolean {
+  return to === S.Placing && from !== S.Created && canTransition(from, to);
 }
 
 export function isTerminal(s: OrderStatus): boolean {

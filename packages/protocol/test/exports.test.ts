@@ -40,7 +40,7 @@ describe("public API of @topup/protocol", () => {
     expect(typeof protocol.Msg.missing).toBe("function");
     expect(protocol.OrderStatus.Created).toBe(5);
     expect(protocol.STATUS_NAMES[4]).toBe("充值成功");
-    expect(protocol.TRANSITIONS[5]).toEqual([6]);
+    expect(protocol.TRANSITIONS[5]).toEqual([6, 10]);
     expect(protocol.DEFAULT_FACE_VALUE_MIN).toBe(100);
     expect(protocol.DEFAULT_FACE_VALUE_MAX).toBe(100000);
   });

@@ -1,6 +1,7 @@
 import {
   callbackStatusOf,
   canTransition,
+  isFailover,
   isOrderStatus,
   isTerminal,
   OrderStatus,
@@ -14,6 +15,7 @@ const S = OrderStatus;
 /** PROTOCOL §6 as a list of allowed moves; everything else is forbidden. */
 const ALLOWED: ReadonlyArray<readonly [OrderStatus, OrderStatus]> = [
   [S.Created, S.Placing],
+  [S.Created, S.Failed], // 无可用渠道 (PROTOCOL §12)
   [S.Placing, S.Unpaid],
   [S.Placing, S.Failed],
   [S.Unpaid, S.Paying],
@@ -22,6 +24,10 @@ const ALLOWED: ReadonlyArray<readonly [OrderStatus, OrderStatus]> = [
   [S.Paying, S.Succeeded],
   [S.Paying, S.Failed],
   [S.TimedOut, S.Returned],
+  // Failover to the next channel (PROTOCOL §12): the one backward edge.
+  [S.Placing, S.Placing],
+  [S.Unpaid, S.Placing],
+  [S.Paying, S.Placing],
 ];
 const isAllowed = (from: OrderStatus, to: OrderStatus) => ALLOWED.some(([f, t]) => f === from && t === to);
 
@@ -62,7 +68,7 @@ describe("statuses", () => {
 
 describe("transitions", () => {
   test("the table is exactly the documented one", () => {
-    expect(TRANSITIONS).toEqual({ 5: [6], 6: [0, 10], 0: [2, 1, 10], 2: [4, 10], 1: [9], 4: [], 9: [], 10: [] });
+    expect(TRANSITIONS).toEqual({ 5: [6, 10], 6: [0, 10, 6], 0: [2, 1, 10, 6], 2: [4, 10, 6], 1: [9], 4: [], 9: [], 10: [] });
   });
 
   const pairs = ALL.flatMap((from) => ALL.map((to) => [from, to] as const));
@@ -70,8 +76,17 @@ describe("transitions", () => {
     expect(canTransition(from, to)).toBe(isAllowed(from, to));
   });
 
-  test("no status moves to itself", () => {
-    for (const s of ALL) expect(canTransition(s, s)).toBe(false);
+  test("no status moves to itself but 6, to another channel", () => {
+    for (const s of ALL) expect(canTransition(s, s)).toBe(s === S.Placing);
+  });
+
+  test("the failover edges are exactly 6 | 0 | 2 → 6", () => {
+    const failovers = ALL.flatMap((from) => ALL.filter((to) => isFailover(from, to)).map((to) => [from, to]));
+    expect(failovers).toEqual([
+      [S.Placing, S.Placing],
+      [S.Unpaid, S.Placing],
+      [S.Paying, S.Placing],
+    ]);
   });
 
   test("a terminal status never moves", () => {
@@ -82,17 +97,18 @@ describe("transitions", () => {
     for (const from of ALL) expect(canTransition(from, S.Created)).toBe(false);
   });
 
-  test("the graph has no cycle, so no path ever moves backwards", () => {
+  test("without the failover edges the graph has no cycle, so no other path ever moves backwards", () => {
     // Depth-first search from every status: reaching the start again would be a cycle.
+    const forward = (s: OrderStatus) => TRANSITIONS[s].filter((to) => !isFailover(s, to));
     for (const start of ALL) {
       const seen = new Set<OrderStatus>();
-      const stack = [...TRANSITIONS[start]];
+      const stack = [...forward(start)];
       while (stack.length > 0) {
         const s = stack.pop()!;
         expect(s).not.toBe(start);
         if (seen.has(s)) continue;
         seen.add(s);
-        stack.push(...TRANSITIONS[s]);
+        stack.push(...forward(s));
       }
     }
   });
