@@ -1,3 +1,5 @@
+import { Prisma } from "./generated/prisma/client";
+
 /**
  * True for errors that mean "the database could not be reached or is restarting" rather than "the
  * statement was wrong". Used to choose a log level; either way nothing was committed.
@@ -20,4 +22,9 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 export function isDataError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" && (code.startsWith("22") || code.startsWith("23"));
+}
+
+/** A Prisma write refused by a unique index (a row with that key exists). */
+export function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
 }

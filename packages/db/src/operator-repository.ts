@@ -1,5 +1,6 @@
 import type { Database } from "./client";
 import { Prisma } from "./generated/prisma/client";
+import { isUniqueViolation } from "./errors";
 import { idText, type OperatorRecord } from "./records";
 
 export interface NewOperator {
@@ -43,10 +44,6 @@ function operatorFromRow(row: OperatorRow): OperatorRecord {
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
 }
 
 /** Operators and their accounts (one account per operator, created with it). */

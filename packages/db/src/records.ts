@@ -84,6 +84,70 @@ export interface CallbackAttemptRecord {
   acknowledged: boolean;
 }
 
+export type ChannelKind = "simulator" | "manual" | "upstream";
+export type CircuitState = "closed" | "open" | "half_open";
+
+/** Where an upstream channel is reached and as whom; its md5key is not part of it (ChannelRepository.upstreamCredentials). */
+export interface UpstreamConfig {
+  baseUrl: string;
+  uid: string;
+}
+
+export interface ChannelRecord {
+  code: string;
+  kind: ChannelKind;
+  name: string;
+  enabled: boolean;
+  /** An upstream's config; null for the other kinds. */
+  config: UpstreamConfig | null;
+  /** Orders in flight at once; null: unlimited. */
+  concurrency: number | null;
+  costBp: number;
+  /** The last balance the channel reported (fen), and when it was read; null until one was. */
+  balance: number | null;
+  balanceReadAt: Date | null;
+  circuitState: CircuitState;
+  circuitOpenedAt: Date | null;
+  consecutiveFailures: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface RouteChannelEntry {
+  code: string;
+  tier: number;
+  weight: number;
+}
+
+export interface RouteRecord {
+  id: string;
+  /** Each of uid, orderType, mobileType and faceValues narrows the route; null matches any. */
+  uid: string | null;
+  orderType: number | null;
+  mobileType: number | null;
+  faceValues: number[] | null;
+  priority: number;
+  enabled: boolean;
+  holdMs: number;
+  /** In the order they were given. */
+  channels: RouteChannelEntry[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ChannelAttemptRecord {
+  id: string;
+  orderId: string;
+  channelCode: string;
+  attemptNo: number;
+  outcome: string;
+  answer: string | null;
+  startedAt: Date;
+  answeredAt: Date | null;
+  finishedAt: Date | null;
+  costFen: number | null;
+}
+
 export function idText(value: bigint | number | string): string {
   return typeof value === "string" ? value : value.toString();
 }

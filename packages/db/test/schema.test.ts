@@ -156,6 +156,81 @@ describe("every Prisma model against the migrated database", () => {
   });
 });
 
+describe("channels, routes and channel attempts", () => {
+  it("has the simulator channel after migrating, enabled and with a closed circuit", async () => {
+    const simulator = await db.channel.findUniqueOrThrow({ where: { code: "simulator" } });
+    expect(simulator).toMatchObject({ kind: "simulator", enabled: true, config: {}, md5key: null, concurrency: null, costBp: 0, balance: null, circuitState: "closed", consecutiveFailures: 0 });
+  });
+
+  it("round-trips every field of the channel, route and attempt models", async () => {
+    const channel = await db.channel.create({
+      data: {
+        code: "schema-up_1", kind: "upstream", name: "上游", enabled: false, config: { baseUrl: "https://supplier.example/x", uid: "77" },
+        md5key: "a".repeat(32), concurrency: 5, costBp: 9800, balance: 123456789012n, balanceReadAt: new Date(1_700_000_000_001),
+        circuitState: "half_open", circuitOpenedAt: new Date(1_700_000_000_002), consecutiveFailures: 3,
+      },
+    });
+    expect(await db.channel.findUniqueOrThrow({ where: { code: channel.code } })).toEqual(channel);
+
+    const route = await db.route.create({
+      data: {
+        uid: "schema-op", orderType: 1, mobileType: 2, faceValues: [1000, 5000], priority: 7, enabled: false, holdMs: 1000,
+        channels: { create: [{ channelCode: "schema-up_1", position: 0, tier: 0, weight: 3 }, { channelCode: "simulator", position: 1, tier: 1 }] },
+      },
+      include: { channels: { orderBy: { position: "asc" } } },
+    });
+    expect(await db.route.findUniqueOrThrow({ where: { id: route.id }, include: { channels: { orderBy: { position: "asc" } } } })).toEqual(route);
+    expect(route.channels.map((c) => [c.channelCode, c.weight])).toEqual([["schema-up_1", 3], ["simulator", 1]]);
+    const defaults = await db.route.create({ data: {} });
+    expect(defaults).toMatchObject({ uid: null, orderType: null, mobileType: null, priority: 0, enabled: true, holdMs: 600000 });
+
+    const operator = await db.operator.findUniqueOrThrow({ where: { uid: "schema-op" } });
+    const order = await db.order.create({
+      data: {
+        serialNumber: "20261206000000000009", operatorId: operator.id, orderNo: "schema-attempts", orderType: 1, mobileType: 1,
+        phoneNumber: "13812345678", faceValue: 1000, settlementRateBp: 10000, notifyUrl: "http://127.0.0.1:9/cb",
+      },
+    });
+    const attempt = await db.channelAttempt.create({
+      data: {
+        orderId: order.id, channelCode: "schema-up_1", attemptNo: 1, outcome: "succeeded", answer: "{\"code\":\"200\"}",
+        startedAt: new Date(1_700_000_000_003), answeredAt: new Date(1_700_000_000_004), finishedAt: new Date(1_700_000_000_005), costFen: 980n,
+      },
+    });
+    expect(await db.channelAttempt.findUniqueOrThrow({ where: { id: attempt.id } })).toEqual(attempt);
+    expect(await db.channelAttempt.create({ data: { orderId: order.id, channelCode: "simulator", attemptNo: 2 } })).toMatchObject({ outcome: "pending", answer: null, costFen: null });
+    // Each channel at most once per order, and one attempt per number.
+    await expect(db.channelAttempt.create({ data: { orderId: order.id, channelCode: "schema-up_1", attemptNo: 3 } })).rejects.toThrow();
+    await expect(db.channelAttempt.create({ data: { orderId: order.id, channelCode: "simulator", attemptNo: 1 } })).rejects.toThrow();
+  });
+
+  it.each([
+    ["an unknown kind", { code: "bad-kind", kind: "carrier", name: "x" }],
+    ["a code outside [a-z0-9_-]", { code: "Bad", kind: "manual", name: "x" }],
+    ["an upstream without its key", { code: "no-key", kind: "upstream", name: "x", config: { baseUrl: "http://s", uid: "1" } }],
+    ["an upstream without its uid", { code: "no-uid", kind: "upstream", name: "x", config: { baseUrl: "http://s" }, md5key: "k".repeat(32) }],
+    ["a key on a manual channel", { code: "keyed", kind: "manual", name: "x", md5key: "k".repeat(32) }],
+    ["a config on a manual channel", { code: "configured", kind: "manual", name: "x", config: { baseUrl: "http://s" } }],
+    ["costBp above 10000", { code: "dear", kind: "manual", name: "x", costBp: 10001 }],
+    ["a concurrency of 0", { code: "none", kind: "manual", name: "x", concurrency: 0 }],
+    ["an unknown circuit state", { code: "circuit", kind: "manual", name: "x", circuitState: "ajar" }],
+  ])("refuses a channel with %s", async (_what, data) => {
+    await expect(db.channel.create({ data })).rejects.toThrow(/violates check constraint/);
+  });
+
+  it("refuses a route entry naming no channel, a weight of 0, an empty face value list and a route's channel listed twice", async () => {
+    const route = await db.route.create({ data: {} });
+    await expect(db.routeChannel.create({ data: { routeId: route.id, channelCode: "nowhere", position: 0, tier: 0 } })).rejects.toThrow();
+    await expect(db.routeChannel.create({ data: { routeId: route.id, channelCode: "simulator", position: 0, tier: 0, weight: 0 } })).rejects.toThrow(/check constraint/);
+    await expect(db.route.update({ where: { id: route.id }, data: { faceValues: [] } })).rejects.toThrow(/check constraint/);
+    await db.routeChannel.create({ data: { routeId: route.id, channelCode: "simulator", position: 0, tier: 0 } });
+    await expect(db.routeChannel.create({ data: { routeId: route.id, channelCode: "simulator", position: 1, tier: 1 } })).rejects.toThrow();
+    // Deleting a route takes its channel list with it.
+    await db.route.delete({ where: { id: route.id } });
+    expect(await db.routeChannel.count({ where: { routeId: route.id } })).toBe(0);
+  });
+});
+
 describe("order ids", () => {
   it("can never pass 2^53 − 1 (they travel as JSON numbers)", async () => {
     const client = new Client({ connectionString: url });
