@@ -1,25 +1,14 @@
 import winston from "winston";
-import Transport from "winston-transport";
-import { createLogger, redact } from "@topup/config";
+import { redact } from "@topup/config";
+import { Capture, capturingLogger } from "../support/log-capture";
 import { eventually, startStack, ADMIN_TOKEN, type Stack } from "../support/stack";
 
 // Secrets (md5 keys, signs, the admin token) never reach a log line; phone numbers are masked.
-class Capture extends Transport {
-  readonly lines: string[] = [];
-  override log(info: Record<symbol, string>, next: () => void): void {
-    this.lines.push(info[Symbol.for("message")]);
-    next();
-  }
-}
-
 const capture = new Capture();
 let stack: Stack;
 
 beforeAll(async () => {
-  // The production logger's format (createLogger), writing into memory at debug level.
-  const production = createLogger("test", "debug");
-  const logger = winston.createLogger({ level: "debug", format: production.format, transports: [capture] });
-  stack = await startStack({ logger, config: { callbackBackoffMs: 20 } });
+  stack = await startStack({ logger: capturingLogger(capture), config: { callbackBackoffMs: 20 } });
 });
 afterAll(() => stack.close());
 

@@ -56,6 +56,14 @@ export function createAdminApp(admin: AdminService, token: string, logger: Logge
   app.post("/admin/operators/:uid/rotate-key", route((req) => admin.rotateKey(actorOf(req), param(req, "uid"), req.body)));
   app.post("/admin/operators/:uid/adjustments", route((req) => admin.adjustBalance(actorOf(req), param(req, "uid"), req.body)));
   app.get("/admin/operators/:uid/ledger", route((req) => admin.ledger(param(req, "uid"))));
+  app.post("/admin/channels", route((req) => admin.createChannel(actorOf(req), req.body)));
+  app.get("/admin/channels", route(() => admin.listChannels()));
+  app.get("/admin/channels/:code", route((req) => admin.getChannel(param(req, "code"))));
+  app.patch("/admin/channels/:code", route((req) => admin.updateChannel(actorOf(req), param(req, "code"), req.body)));
+  app.post("/admin/routes", route((req) => admin.createRoute(actorOf(req), req.body)));
+  app.get("/admin/routes", route(() => admin.listRoutes()));
+  app.patch("/admin/routes/:id", route((req) => admin.updateRoute(actorOf(req), param(req, "id"), req.body)));
+  app.delete("/admin/routes/:id", route((req) => admin.deleteRoute(actorOf(req), param(req, "id"))));
   app.get("/admin/orders/:id", route((req) => admin.getOrder(param(req, "id"))));
   app.post("/admin/orders/:id/resolve", route((req) => admin.resolveOrder(actorOf(req), param(req, "id"), req.body)));
   app.post("/admin/orders/:id/resend-callback", route((req) => admin.resendCallback(actorOf(req), param(req, "id"))));

@@ -1,4 +1,6 @@
+import type { ChannelKind, RouteChannelEntry, UpstreamSettings } from "@topup/db";
 import { isValidAddressOrCidr } from "@topup/net";
+import { isNotifyUrl } from "@topup/protocol";
 
 /** Validation of admin API bodies: pure, strict (unknown fields are refused: a typo must not pass silently). */
 export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -48,13 +50,13 @@ const OPERATOR_FIELDS: Record<keyof OperatorInput, FieldCheck> = {
   rateLimitPerSecond: (v) => (v === null || isInt(v, 1, 1_000_000) ? null : "rateLimitPerSecond must be null or a positive integer"),
 };
 
-function checkObject<K extends string>(body: unknown, allowed: Record<K, FieldCheck>): Checked<Partial<Record<K, unknown>>> {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) return { ok: false, error: "body must be a JSON object" };
+/** `name` is that of an object inside the body (`config`, `channels[2]`): its errors start with it. */
+function checkObject<K extends string>(body: unknown, allowed: Record<K, FieldCheck>, name?: string): Checked<Partial<Record<K, unknown>>> {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return { ok: false, error: `${name ?? "body"} must be a JSON object` };
   const out: Partial<Record<K, unknown>> = {};
   for (const [key, value] of Object.entries(body)) {
-    if (!(key in allowed)) return { ok: false, error: `unknown field ${key}` };
-    const error = allowed[key as K](value);
-    if (error) return { ok: false, error };
+    const error = key in allowed ? allowed[key as K](value) : `unknown field ${key}`;
+    if (error) return { ok: false, error: name ? `${name}: ${error}` : error };
     out[key as K] = value;
   }
   return { ok: true, value: out };
@@ -105,4 +107,150 @@ export function checkResolution(body: unknown): Checked<{ status: 4 | 10; reason
   const status = checked.value.status as 4 | 10 | undefined;
   if (status === undefined) return { ok: false, error: "status is required" };
   return { ok: true, value: { status, reason: checked.value.reason as string | undefined } };
+}
+
+export interface ChannelInput {
+  code?: string;
+  kind?: ChannelKind;
+  name?: string;
+  enabled?: boolean;
+  config?: Partial<UpstreamSettings>;
+  concurrency?: number | null;
+  costBp?: number;
+}
+
+const CHANNEL_KINDS: readonly unknown[] = ["upstream", "manual", "simulator"] satisfies ChannelKind[];
+
+const UPSTREAM_CONFIG_FIELDS: Record<keyof UpstreamSettings, FieldCheck> = {
+  // The channel's paths are appended to it: a query or fragment would end up in the middle.
+  baseUrl: (v) =>
+    typeof v === "string" && isNotifyUrl(v) && !/[?#]/.test(v)
+      ? null
+      : "baseUrl must be an absolute http or https URL of at most 512 characters, without credentials, query or fragment",
+  uid: OPERATOR_FIELDS.uid,
+  md5key: OPERATOR_FIELDS.md5key,
+};
+
+const CHANNEL_FIELDS: Record<keyof ChannelInput, FieldCheck> = {
+  code: (v) => (typeof v === "string" && /^[a-z0-9_-]{1,32}$/.test(v) ? null : "code must be 1-32 of [a-z0-9_-]"),
+  kind: (v) => (CHANNEL_KINDS.includes(v) ? null : "kind must be upstream, manual or simulator"),
+  name: OPERATOR_FIELDS.name,
+  enabled: OPERATOR_FIELDS.enabled,
+  config: (v) => {
+    const checked = checkObject(v, UPSTREAM_CONFIG_FIELDS, "config");
+    return checked.ok ? null : checked.error;
+  },
+  concurrency: (v) => (v === null || isInt(v, 1, 1_000_000) ? null : "concurrency must be null (unlimited) or a positive integer"),
+  costBp: (v) => (isInt(v, 0, 10_000) ? null : "costBp must be an integer from 0 to 10000"),
+};
+
+/** An upstream needs its whole config; no other kind takes one (PROTOCOL §12). */
+function configFitsKind(kind: ChannelKind, config: Partial<UpstreamSettings> | undefined, whole: boolean): string | null {
+  if (kind !== "upstream") return config === undefined ? null : `config is only for upstream channels, not ${kind}`;
+  if (!whole) return null;
+  if (config === undefined) return "config {baseUrl, uid, md5key} is required for an upstream channel";
+  const missing = (Object.keys(UPSTREAM_CONFIG_FIELDS) as (keyof UpstreamSettings)[]).find((key) => config[key] === undefined);
+  return missing ? `config: ${missing} is required for an upstream channel` : null;
+}
+
+export type NewChannelInput = Omit<ChannelInput, "code" | "kind" | "config"> & { code: string; kind: ChannelKind; config?: UpstreamSettings };
+
+export function checkNewChannel(body: unknown): Checked<NewChannelInput> {
+  const checked = checkObject(body, CHANNEL_FIELDS);
+  if (!checked.ok) return checked;
+  const value = checked.value as ChannelInput;
+  if (value.code === undefined) return { ok: false, error: "code is required" };
+  if (value.kind === undefined) return { ok: false, error: "kind is required" };
+  const error = configFitsKind(value.kind, value.config, true);
+  if (error) return { ok: false, error };
+  return { ok: true, value: value as NewChannelInput };
+}
+
+export type ChannelPatchInput = Omit<ChannelInput, "code" | "kind">;
+
+/** Any field but code and kind; an upstream's config fields may come one by one (a new md5key alone rotates it). */
+export function checkChannelPatch(body: unknown, kind: ChannelKind): Checked<ChannelPatchInput> {
+  const checked = checkObject(body, {
+    ...CHANNEL_FIELDS,
+    code: () => "code cannot be changed",
+    kind: () => "kind cannot be changed",
+  });
+  if (!checked.ok) return checked;
+  const value = checked.value as ChannelPatchInput;
+  const error = configFitsKind(kind, value.config, false);
+  return error ? { ok: false, error } : { ok: true, value };
+}
+
+export interface RouteInput {
+  channels?: RouteChannelEntry[];
+  uid?: string | null;
+  orderType?: number | null;
+  mobileType?: number | null;
+  faceValues?: number[] | null;
+  priority?: number;
+  enabled?: boolean;
+  holdMs?: number;
+}
+
+const ROUTE_CHANNEL_FIELDS: Record<keyof RouteChannelEntry, FieldCheck> = {
+  code: CHANNEL_FIELDS.code,
+  tier: (v) => (isInt(v, 0, 1000) ? null : "tier must be an integer from 0 to 1000"),
+  weight: (v) => (isInt(v, 1, 1_000_000) ? null : "weight must be a positive integer"),
+};
+
+/** A route's channels: bare codes (tier = position, weight 1) or {code, weight?, tier?}, each channel once. */
+function routeChannels(v: unknown): Checked<RouteChannelEntry[]> {
+  if (!Array.isArray(v) || v.length === 0 || v.length > 64) {
+    return { ok: false, error: "channels must be a non-empty list of at most 64 channel codes or {code, weight, tier} objects" };
+  }
+  const entries: RouteChannelEntry[] = [];
+  for (const [position, item] of v.entries()) {
+    const name = `channels[${position}]`;
+    if (typeof item !== "string" && (typeof item !== "object" || item === null || Array.isArray(item))) {
+      return { ok: false, error: `${name} must be a channel code or a {code, weight, tier} object` };
+    }
+    const checked = checkObject(typeof item === "string" ? { code: item } : item, ROUTE_CHANNEL_FIELDS, name);
+    if (!checked.ok) return checked;
+    const { code, tier = position, weight = 1 } = checked.value as Partial<RouteChannelEntry>;
+    if (code === undefined) return { ok: false, error: `${name}: code is required` };
+    if (entries.some((e) => e.code === code)) return { ok: false, error: `${name}: channel ${code} is listed twice (each channel is tried at most once)` };
+    entries.push({ code, tier, weight });
+  }
+  return { ok: true, value: entries };
+}
+
+const nullable = (check: FieldCheck): FieldCheck => (v) => (v === null ? null : check(v));
+
+const ROUTE_FIELDS: Record<keyof RouteInput, FieldCheck> = {
+  channels: (v) => {
+    const checked = routeChannels(v);
+    return checked.ok ? null : checked.error;
+  },
+  uid: nullable(OPERATOR_FIELDS.uid),
+  orderType: nullable((v) => (isInt(v, 1, 4) ? null : "orderType must be null (any) or 1 (话费), 2 (流量), 3 (卡密) or 4 (直充)")),
+  mobileType: nullable((v) => (isInt(v, 1, 3) ? null : "mobileType must be null (any) or 1 (中国移动), 2 (中国联通) or 3 (中国电信)")),
+  faceValues: nullable((v) =>
+    Array.isArray(v) && v.length > 0 && v.length <= 1000 && v.every((e) => isInt(e, 1, 2_147_483_647))
+      ? null
+      : "faceValues must be null (any) or a non-empty list of positive integers (fen)",
+  ),
+  priority: (v) => (isInt(v, -1_000_000, 1_000_000) ? null : "priority must be an integer from -1000000 to 1000000"),
+  enabled: OPERATOR_FIELDS.enabled,
+  holdMs: (v) => (isInt(v, 0, 86_400_000) ? null : "holdMs must be an integer from 0 to 86400000 (24 hours)"),
+};
+
+/** Any field of a route; `channels`, when given, replaces the whole list. */
+export function checkRoutePatch(body: unknown): Checked<RouteInput> {
+  const checked = checkObject(body, ROUTE_FIELDS);
+  if (!checked.ok) return checked;
+  const value = checked.value as RouteInput;
+  const channels = value.channels === undefined ? undefined : routeChannels(value.channels);
+  return { ok: true, value: channels?.ok ? { ...value, channels: channels.value } : value };
+}
+
+export function checkNewRoute(body: unknown): Checked<RouteInput & { channels: RouteChannelEntry[] }> {
+  const checked = checkRoutePatch(body);
+  if (!checked.ok) return checked;
+  const { channels } = checked.value;
+  return channels ? { ok: true, value: { ...checked.value, channels } } : { ok: false, error: "channels is required" };
 }

@@ -1,17 +1,35 @@
 import { randomBytes, randomInt } from "node:crypto";
 import type { Logger } from "@topup/config";
 import {
+  DuplicateChannelError,
   DuplicateOperatorError,
+  UnknownChannelError,
   type AuditRepository,
   type CallbackRepository,
+  type ChannelAttemptRecord,
+  type ChannelAttemptRepository,
+  type ChannelRecord,
+  type ChannelRepository,
   type LedgerRepository,
   type OperatorRecord,
   type OperatorRepository,
   type OrderRecord,
   type OrderRepository,
+  type RouteRecord,
+  type RouteRepository,
 } from "@topup/db";
 import { OrderStatus, STATUS_NAMES } from "@topup/protocol";
-import { checkAdjustment, checkKeyRotation, checkNewOperator, checkOperatorPatch, checkResolution } from "./admin-input";
+import {
+  checkAdjustment,
+  checkChannelPatch,
+  checkKeyRotation,
+  checkNewChannel,
+  checkNewOperator,
+  checkNewRoute,
+  checkOperatorPatch,
+  checkResolution,
+  checkRoutePatch,
+} from "./admin-input";
 import type { FulfilmentScheduler } from "./fulfilment";
 import type { OperatorDirectory } from "./operator-directory";
 
@@ -27,13 +45,17 @@ export interface AdminDeps {
   orders: OrderRepository;
   ledger: LedgerRepository;
   callbacks: CallbackRepository;
+  channels: ChannelRepository;
+  routes: RouteRepository;
+  channelAttempts: ChannelAttemptRepository;
   audit: AuditRepository;
   scheduler: FulfilmentScheduler;
   logger: Logger;
 }
 
 const bad = (error: string): AdminAnswer => ({ status: 400, body: { error } });
-const ORDER_ID = /^[1-9]\d{0,15}$/;
+/** Ids of orders and routes in a path: anything else names no row. */
+const ROW_ID = /^[1-9]\d{0,15}$/;
 const notFound = (what: string): AdminAnswer => ({ status: 404, body: { error: `${what} not found` } });
 
 /** The operator as the admin API shows it; the md5 key only where it is being handed over. */
@@ -78,6 +100,47 @@ function orderView(order: OrderRecord) {
   };
 }
 
+/** A channel as the admin API shows it: never its md5key. */
+function channelView(channel: ChannelRecord) {
+  return {
+    code: channel.code,
+    kind: channel.kind,
+    name: channel.name,
+    enabled: channel.enabled,
+    config: channel.config && { baseUrl: channel.config.baseUrl, uid: channel.config.uid },
+    concurrency: channel.concurrency,
+    costBp: channel.costBp,
+    balance: channel.balance,
+    balanceReadAt: channel.balanceReadAt?.toISOString() ?? null,
+    circuit: {
+      state: channel.circuitState,
+      openedAt: channel.circuitOpenedAt?.toISOString() ?? null,
+      consecutiveFailures: channel.consecutiveFailures,
+    },
+    createdAt: channel.createdAt.toISOString(),
+    updatedAt: channel.updatedAt.toISOString(),
+  };
+}
+
+/** The audit trail says that an upstream has a key and when it changed, never what it is. */
+function channelAuditView(channel: ChannelRecord, md5key: "[set]" | "[previous]" | "[rotated]") {
+  const view = channelView(channel);
+  return view.config ? { ...view, config: { ...view.config, md5key } } : view;
+}
+
+function routeView(route: RouteRecord) {
+  return { ...route, createdAt: route.createdAt.toISOString(), updatedAt: route.updatedAt.toISOString() };
+}
+
+function channelAttemptView(attempt: ChannelAttemptRecord) {
+  return {
+    ...attempt,
+    startedAt: attempt.startedAt.toISOString(),
+    answeredAt: attempt.answeredAt?.toISOString() ?? null,
+    finishedAt: attempt.finishedAt?.toISOString() ?? null,
+  };
+}
+
 /** 7 to 10 digits, never starting with 0 (PROTOCOL §11). */
 function generateUid(): string {
   return String(randomInt(1_000_000, 10_000_000_000));
@@ -87,7 +150,10 @@ function generateKey(): string {
   return randomBytes(16).toString("hex");
 }
 
-/** Administration: operators, manual ledger adjustments, order resolution and callback resends. Every change is audited. */
+/**
+ * Administration: operators, manual ledger adjustments, order resolution, callback resends,
+ * channels and routes. Every change is audited.
+ */
 export class AdminService {
   constructor(private readonly deps: AdminDeps) {}
 
@@ -171,23 +237,28 @@ export class AdminService {
   }
 
   async getOrder(id: string): Promise<AdminAnswer> {
-    if (!ORDER_ID.test(id)) return notFound(`order ${id}`);
+    if (!ROW_ID.test(id)) return notFound(`order ${id}`);
     const order = await this.deps.orders.findById(id);
     if (!order) return notFound(`order ${id}`);
-    const [transitions, attempts] = await Promise.all([this.deps.orders.history(id), this.deps.callbacks.attempts(id)]);
+    const [transitions, attempts, channelAttempts] = await Promise.all([
+      this.deps.orders.history(id),
+      this.deps.callbacks.attempts(id),
+      this.deps.channelAttempts.listForOrder(id),
+    ]);
     return {
       status: 200,
       body: {
         ...orderView(order),
         transitions: transitions.map((t) => ({ from: t.fromStatus, to: t.toStatus, reason: t.reason, at: t.createdAt.toISOString() })),
         callbackAttempts: attempts.map((a) => ({ ...a, startedAt: a.startedAt.toISOString() })),
+        channelAttempts: channelAttempts.map(channelAttemptView),
       },
     };
   }
 
   /** Settles an order a channel left at 2 网厅支付中 (e.g. sandbox …0002) as 4 or 10, through the state machine. */
   async resolveOrder(actor: string, id: string, body: unknown): Promise<AdminAnswer> {
-    if (!ORDER_ID.test(id)) return notFound(`order ${id}`);
+    if (!ROW_ID.test(id)) return notFound(`order ${id}`);
     const checked = checkResolution(body);
     if (!checked.ok) return bad(checked.error);
     const order = await this.deps.orders.findById(id);
@@ -205,12 +276,119 @@ export class AdminService {
   }
 
   async resendCallback(actor: string, id: string): Promise<AdminAnswer> {
-    if (!ORDER_ID.test(id)) return notFound(`order ${id}`);
+    if (!ROW_ID.test(id)) return notFound(`order ${id}`);
     const order = await this.deps.callbacks.openNewRound(id);
     if (!order) return { status: 409, body: { error: "only orders in a terminal status (4, 9, 10) have a callback" } };
     await this.audit(actor, "callback.resend", id, null, { round: order.callbackRound });
     await this.deps.scheduler.scheduleNext(order);
     return { status: 202, body: orderView(order) };
+  }
+
+  async createChannel(actor: string, body: unknown): Promise<AdminAnswer> {
+    const checked = checkNewChannel(body);
+    if (!checked.ok) return bad(checked.error);
+    const input = checked.value;
+    try {
+      const channel = await this.deps.channels.create({
+        code: input.code,
+        kind: input.kind,
+        name: input.name ?? input.code,
+        enabled: input.enabled ?? true,
+        config: input.config ?? null,
+        concurrency: input.concurrency ?? null,
+        costBp: input.costBp ?? 0,
+      });
+      await this.audit(actor, "channel.create", channel.code, null, channelAuditView(channel, "[set]"));
+      return { status: 201, body: channelView(channel) };
+    } catch (error) {
+      if (error instanceof DuplicateChannelError) return { status: 409, body: { error: error.message } };
+      throw error;
+    }
+  }
+
+  async listChannels(): Promise<AdminAnswer> {
+    const channels = await this.deps.channels.list();
+    return { status: 200, body: channels.map(channelView) };
+  }
+
+  /** The channel with its circuit, last known balance and health (figures not gathered yet: null). */
+  async getChannel(code: string): Promise<AdminAnswer> {
+    const channel = await this.deps.channels.findByCode(code);
+    if (!channel) return notFound(`channel ${code}`);
+    return { status: 200, body: { ...channelView(channel), health: { inFlight: null, successRate: null } } };
+  }
+
+  async updateChannel(actor: string, code: string, body: unknown): Promise<AdminAnswer> {
+    const channel = await this.deps.channels.findByCode(code);
+    if (!channel) return notFound(`channel ${code}`);
+    const checked = checkChannelPatch(body, channel.kind); // a channel's kind never changes
+    if (!checked.ok) return bad(checked.error);
+    const changed = await this.deps.channels.update(code, checked.value);
+    if (!changed) return notFound(`channel ${code}`);
+    const rotated = changed.md5keyChanged;
+    await this.audit(
+      actor,
+      "channel.update",
+      code,
+      channelAuditView(changed.before, rotated ? "[previous]" : "[set]"),
+      channelAuditView(changed.after, rotated ? "[rotated]" : "[set]"),
+    );
+    return { status: 200, body: channelView(changed.after) };
+  }
+
+  async createRoute(actor: string, body: unknown): Promise<AdminAnswer> {
+    const checked = checkNewRoute(body);
+    if (!checked.ok) return bad(checked.error);
+    const input = checked.value;
+    return this.unknownChannelIsBad(async () => {
+      const route = await this.deps.routes.create({
+        uid: input.uid ?? null,
+        orderType: input.orderType ?? null,
+        mobileType: input.mobileType ?? null,
+        faceValues: input.faceValues ?? null,
+        priority: input.priority ?? 0,
+        enabled: input.enabled ?? true,
+        holdMs: input.holdMs ?? 600_000,
+        channels: input.channels,
+      });
+      await this.audit(actor, "route.create", route.id, null, routeView(route));
+      return { status: 201, body: routeView(route) };
+    });
+  }
+
+  async listRoutes(): Promise<AdminAnswer> {
+    const routes = await this.deps.routes.list();
+    return { status: 200, body: routes.map(routeView) };
+  }
+
+  async updateRoute(actor: string, id: string, body: unknown): Promise<AdminAnswer> {
+    if (!ROW_ID.test(id)) return notFound(`route ${id}`);
+    const checked = checkRoutePatch(body);
+    if (!checked.ok) return bad(checked.error);
+    return this.unknownChannelIsBad(async () => {
+      const changed = await this.deps.routes.update(id, checked.value);
+      if (!changed) return notFound(`route ${id}`);
+      await this.audit(actor, "route.update", changed.after.id, routeView(changed.before), routeView(changed.after));
+      return { status: 200, body: routeView(changed.after) };
+    });
+  }
+
+  async deleteRoute(actor: string, id: string): Promise<AdminAnswer> {
+    if (!ROW_ID.test(id)) return notFound(`route ${id}`);
+    const deleted = await this.deps.routes.delete(id);
+    if (!deleted) return notFound(`route ${id}`);
+    await this.audit(actor, "route.delete", deleted.id, routeView(deleted), null);
+    return { status: 200, body: routeView(deleted) };
+  }
+
+  /** A route naming a channel that does not exist is the caller's mistake: 400. */
+  private async unknownChannelIsBad(write: () => Promise<AdminAnswer>): Promise<AdminAnswer> {
+    try {
+      return await write();
+    } catch (error) {
+      if (error instanceof UnknownChannelError) return bad(error.message);
+      throw error;
+    }
   }
 
   private audit(actor: string, action: string, targetId: string, before: unknown, after: unknown): Promise<void> {

@@ -3,10 +3,13 @@ import type { Logger, PlatformConfig } from "@topup/config";
 import {
   AuditRepository,
   CallbackRepository,
+  ChannelAttemptRepository,
+  ChannelRepository,
   createDatabase,
   LedgerRepository,
   OperatorRepository,
   OrderRepository,
+  RouteRepository,
   type Database,
 } from "@topup/db";
 import { AddressMatcher, CallbackHttpClient, type LookupAll } from "@topup/net";
@@ -42,6 +45,9 @@ export class Platform {
   readonly operators: OperatorRepository;
   readonly ledger: LedgerRepository;
   readonly callbacks: CallbackRepository;
+  readonly channels: ChannelRepository;
+  readonly routes: RouteRepository;
+  readonly channelAttempts: ChannelAttemptRepository;
   readonly audit: AuditRepository;
   readonly directory: OperatorDirectory;
   readonly scheduler: FulfilmentScheduler;
@@ -75,6 +81,9 @@ export class Platform {
     this.operators = new OperatorRepository(this.db);
     this.ledger = new LedgerRepository(this.db);
     this.callbacks = new CallbackRepository(this.db);
+    this.channels = new ChannelRepository(this.db);
+    this.routes = new RouteRepository(this.db);
+    this.channelAttempts = new ChannelAttemptRepository(this.db);
     this.audit = new AuditRepository(this.db);
     this.directory = new OperatorDirectory(this.operators);
     this.scheduler = new FulfilmentScheduler(this.queues, logger);
@@ -97,6 +106,9 @@ export class Platform {
       orders: this.orders,
       ledger: this.ledger,
       callbacks: this.callbacks,
+      channels: this.channels,
+      routes: this.routes,
+      channelAttempts: this.channelAttempts,
       audit: this.audit,
       scheduler: this.scheduler,
       logger,

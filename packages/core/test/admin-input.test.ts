@@ -1,4 +1,14 @@
-import { checkAdjustment, checkKeyRotation, checkNewOperator, checkOperatorPatch, checkResolution } from "../src/admin-input";
+import {
+  checkAdjustment,
+  checkChannelPatch,
+  checkKeyRotation,
+  checkNewChannel,
+  checkNewOperator,
+  checkNewRoute,
+  checkOperatorPatch,
+  checkResolution,
+  checkRoutePatch,
+} from "../src/admin-input";
 
 describe("admin input", () => {
   it("accepts a full new operator and refuses unknown fields", () => {
@@ -40,5 +50,25 @@ describe("admin input", () => {
     expect(checkResolution({ status: 4 })).toEqual({ ok: true, value: { status: 4, reason: undefined } });
     expect(checkResolution({ status: 9 }).ok).toBe(false);
     expect(checkResolution({}).ok).toBe(false);
+  });
+
+  it("takes a whole config for a new upstream and any of its fields in a patch", () => {
+    const config = { baseUrl: "https://s.example/api", uid: "u1", md5key: "a".repeat(32) };
+    expect(checkNewChannel({ code: "up_1", kind: "upstream", config })).toEqual({ ok: true, value: { code: "up_1", kind: "upstream", config } });
+    expect(checkNewChannel({ code: "up_1", kind: "upstream", config: { baseUrl: config.baseUrl, md5key: config.md5key } })).toEqual({ ok: false, error: "config: uid is required for an upstream channel" });
+    expect(checkChannelPatch({ config: { md5key: "b".repeat(32) } }, "upstream")).toEqual({ ok: true, value: { config: { md5key: "b".repeat(32) } } });
+    expect(checkChannelPatch({ config: {} }, "manual")).toEqual({ ok: false, error: "config is only for upstream channels, not manual" });
+    expect(checkChannelPatch({ kind: "upstream" }, "upstream")).toEqual({ ok: false, error: "kind cannot be changed" });
+  });
+
+  it("gives a bare route channel its position as tier and weight 1", () => {
+    const checked = checkNewRoute({ channels: ["a", { code: "b", weight: 2 }, { code: "c", tier: 0 }], faceValues: null });
+    expect(checked).toEqual({
+      ok: true,
+      value: { faceValues: null, channels: [{ code: "a", tier: 0, weight: 1 }, { code: "b", tier: 1, weight: 2 }, { code: "c", tier: 0, weight: 1 }] },
+    });
+    expect(checkRoutePatch({ priority: 3 })).toEqual({ ok: true, value: { priority: 3 } });
+    expect(checkRoutePatch({ channels: ["a", "a"] }).ok).toBe(false);
+    expect(checkNewRoute({ priority: 3 })).toEqual({ ok: false, error: "channels is required" });
   });
 });
