@@ -178,6 +178,7 @@ class Bench {
       QUEUE_PREFIX: prefix,
       CALLBACK_ALLOWED_CIDRS: "127.0.0.1/32",
       SIMULATOR_STEP_MS: "0",
+      DEFAULT_CHANNEL: "simulator",
       LOG_LEVEL: "warn",
       BENCH_TIMING_DIR: this.timingDir,
     };

@@ -10,6 +10,8 @@ export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 export ADMIN_TOKEN="${ADMIN_TOKEN:-demo-admin-token}"
 export CALLBACK_ALLOWED_CIDRS="${CALLBACK_ALLOWED_CIDRS:-127.0.0.1/32}"
 export PORT="${PORT:-8088}" ADMIN_PORT="${ADMIN_PORT:-8089}"
+# A sandbox instance: orders no route matches go to the built-in simulator (PROTOCOL §10, §11).
+export DEFAULT_CHANNEL="${DEFAULT_CHANNEL-simulator}"
 export DEMO_UID="${DEMO_UID:-3928857}" DEMO_MD5KEY="${DEMO_MD5KEY:-9f8e7d6c5b4a39281706f5e4d3c2b1a0}"
 export DEMO_RECEIVER_PORT="${DEMO_RECEIVER_PORT:-9099}"
 

@@ -36,6 +36,7 @@ function startWorkerProcess(redisUrl = stack.config.redisUrl): Promise<ChildProc
       CALLBACK_ALLOWED_CIDRS: c.callbackAllowedCidrs,
       CALLBACK_BACKOFF_MS: String(c.callbackBackoffMs),
       SIMULATOR_STEP_MS: String(c.simulatorStepMs),
+      DEFAULT_CHANNEL: c.defaultChannel,
       LOG_LEVEL: "info",
     },
     stdio: ["ignore", "pipe", "pipe"],

@@ -52,6 +52,7 @@ export class Cluster {
       CALLBACK_ALLOWED_CIDRS: "127.0.0.1/32",
       CALLBACK_BACKOFF_MS: String(CALLBACK_BACKOFF_MS),
       SIMULATOR_STEP_MS: "20",
+      DEFAULT_CHANNEL: "simulator",
       LOG_LEVEL: "info",
       ...opts.env,
     };

@@ -52,6 +52,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     callbackAllowedCidrs: "127.0.0.1/32",
     callbackBackoffMs: 50,
     simulatorStepMs: 10,
+    defaultChannel: "simulator",
+    publicBaseUrl: "http://127.0.0.1:8088",
     trustedProxies: "",
     logLevel: "error",
     ...options.config,

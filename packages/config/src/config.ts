@@ -13,6 +13,10 @@ export interface PlatformConfig {
   callbackAllowedCidrs: string;
   callbackBackoffMs: number;
   simulatorStepMs: number;
+  /** The channel code used when no route matches an order; "" (the default): none, such orders fail (无可用渠道). */
+  defaultChannel: string;
+  /** How suppliers reach this platform: the base of the notify_url given to upstream channels. */
+  publicBaseUrl: string;
   /** Raw comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed. */
   trustedProxies: string;
   logLevel: string;
@@ -38,6 +42,24 @@ function text(env: Env, name: string, fallback: string): string {
   return raw === undefined || raw === "" ? fallback : raw;
 }
 
+function channelCode(env: Env, name: string): string {
+  const raw = text(env, name, "");
+  if (raw !== "" && !/^[a-z0-9_-]{1,32}$/.test(raw)) throw new ConfigError(`${name} must be a channel code (1-32 of a-z 0-9 _ -), got "${raw}"`);
+  return raw;
+}
+
+function baseUrl(env: Env, name: string, fallback: string): string {
+  const raw = text(env, name, fallback).replace(/\/+$/, "");
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be an absolute http(s) URL, got "${raw}"`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new ConfigError(`${name} must be an absolute http(s) URL, got "${raw}"`);
+  return raw;
+}
+
 export function loadConfig(env: Env = process.env): PlatformConfig {
   return {
     port: integer(env, "PORT", 8088, 0, 65535),
@@ -50,6 +72,8 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
     callbackAllowedCidrs: text(env, "CALLBACK_ALLOWED_CIDRS", ""),
     callbackBackoffMs: integer(env, "CALLBACK_BACKOFF_MS", 5000, 0, 3_600_000),
     simulatorStepMs: integer(env, "SIMULATOR_STEP_MS", 200, 0, 3_600_000),
+    defaultChannel: channelCode(env, "DEFAULT_CHANNEL"),
+    publicBaseUrl: baseUrl(env, "PUBLIC_BASE_URL", `http://127.0.0.1:${integer(env, "PORT", 8088, 0, 65535)}`),
     trustedProxies: text(env, "TRUSTED_PROXIES", ""),
     logLevel: text(env, "LOG_LEVEL", "info"),
   };

@@ -7,17 +7,21 @@ describe("loadConfig", () => {
     expect(loadConfig({})).toMatchObject({
       port: 8088, adminPort: 8089, adminHost: "127.0.0.1", adminToken: "", queuePrefix: "topup",
       callbackAllowedCidrs: "", callbackBackoffMs: 5000, simulatorStepMs: 200, trustedProxies: "",
+      defaultChannel: "", publicBaseUrl: "http://127.0.0.1:8088",
     });
+    expect(loadConfig({ PORT: "9000" }).publicBaseUrl).toBe("http://127.0.0.1:9000");
   });
 
   it("reads every fixed env name", () => {
     const config = loadConfig({
       PORT: "1", ADMIN_PORT: "2", ADMIN_HOST: "::1", ADMIN_TOKEN: "t", DATABASE_URL: "postgresql://db/x", REDIS_URL: "redis://r:1",
       QUEUE_PREFIX: "q", CALLBACK_ALLOWED_CIDRS: "127.0.0.1/32", CALLBACK_BACKOFF_MS: "7", SIMULATOR_STEP_MS: "0", TRUSTED_PROXIES: "10.0.0.0/8",
+      DEFAULT_CHANNEL: "simulator", PUBLIC_BASE_URL: "https://topup.example.com/",
     });
     expect(config).toMatchObject({
       port: 1, adminPort: 2, adminHost: "::1", adminToken: "t", databaseUrl: "postgresql://db/x", redisUrl: "redis://r:1",
       queuePrefix: "q", callbackAllowedCidrs: "127.0.0.1/32", callbackBackoffMs: 7, simulatorStepMs: 0, trustedProxies: "10.0.0.0/8",
+      defaultChannel: "simulator", publicBaseUrl: "https://topup.example.com",
     });
   });
 
@@ -25,6 +29,9 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ PORT: "http" })).toThrow(ConfigError);
     expect(() => loadConfig({ SIMULATOR_STEP_MS: "-1" })).toThrow(/SIMULATOR_STEP_MS/);
     expect(() => loadConfig({ PORT: "70000" })).toThrow(/PORT/);
+    expect(() => loadConfig({ DEFAULT_CHANNEL: "Sim ulator" })).toThrow(/DEFAULT_CHANNEL/);
+    expect(() => loadConfig({ PUBLIC_BASE_URL: "ftp://x" })).toThrow(/PUBLIC_BASE_URL/);
+    expect(() => loadConfig({ PUBLIC_BASE_URL: "not a url" })).toThrow(/PUBLIC_BASE_URL/);
   });
 });
 

@@ -1,9 +1,11 @@
 import type { ChannelOrder, ChannelStatus, RechargeChannel } from "@topup/channels";
 import type { Logger } from "@topup/config";
-import type { OrderRecord, OrderRepository } from "@topup/db";
+import type { AttemptSummary, ChannelAttemptUpdate, OrderRecord, OrderRepository } from "@topup/db";
 import { isTerminal, OrderStatus } from "@topup/protocol";
 import type { CallbackRound, FulfilmentStep, WorkQueues } from "@topup/queue";
 import { allThenFirstError } from "./all-settled";
+import type { ChannelDirectory, ChannelSnapshot } from "./channel-directory";
+import { chooseChannel, isEligible, routeFor } from "./routing";
 
 /**
  * Puts work for an order on the queues. The order's next_check_at (or open callback round) in the
@@ -80,6 +82,10 @@ interface PlannedMove {
   reason: string;
   channel?: string;
   mobileOrderNo?: string;
+  /** What the order's current channel answered (its attempt's outcome). */
+  attempt?: ChannelAttemptUpdate;
+  /** Placing with a channel: its attempt's number. */
+  openAttempt?: number;
 }
 
 /** Unchanged channel answers are asked again with a growing delay (1 s, 2 s, 4 s … at most 60 s). */
@@ -89,27 +95,55 @@ export function pollDelayMs(stepDelayMs: number, polls: number): number {
 
 /** Bounds the moves one step of an order takes when the channel asks for no delay between them. */
 const MAX_MOVES_PER_STEP = 8;
+/** "Not stored, try again" answers (HTTP 503, 429) from one channel before the order moves on (PROTOCOL §12). */
+export const BUSY_ANSWERS_BEFORE_FAILOVER = 3;
+/** How often an order with no eligible channel looks again, within its route's hold time. */
+const NO_CHANNEL_RETRY_MS = 1_000;
+export const NO_CHANNEL = "无可用渠道";
+
+/** Outcomes that close an attempt as a definitive failure: the order may go to the next channel. */
+const FAILED_OUTCOMES = new Set(["refused", "failed", "busy"]);
+
+type Decision = PlannedMove | "ask-again" | "failover" | null;
+
+interface StepState {
+  order: OrderRecord;
+  attempts: AttemptSummary[];
+  snapshot: ChannelSnapshot;
+  polls: number;
+  /** What the current channel last answered without changing anything (its attempt's outcome), for askAgain. */
+  noted?: ChannelAttemptUpdate;
+  /** Why the current channel failed definitively, when it did. */
+  failure?: ChannelAttemptUpdate;
+}
+
+export interface FulfilmentOptions {
+  /** DEFAULT_CHANNEL: the channel for orders no route matches ("" for none). */
+  defaultChannel: string;
+}
 
 /**
- * Drives orders through the state machine. A job's step names an order, the status and the planned
- * time it was made for; if the order has moved on (a replayed or duplicate job), it does nothing.
- * Every change is a conditional transition (`WHERE status = from`), so two runs of the same job
- * cannot move an order twice, and an order is with at most one channel (the one recorded on it).
+ * Drives orders through the state machine and across channels (PROTOCOL §12). A job's step names an
+ * order, the status and the planned time it was made for; if the order has moved on (a replayed or
+ * duplicate job), it does nothing. Every change is a conditional transition (`WHERE status = from`,
+ * and for a failover also the channel it was decided for), so two runs of the same job cannot move
+ * an order twice, and an order is with at most one channel: it moves to the next only after the
+ * current one answered a definitive failure (refused, failed, or busy BUSY_ANSWERS_BEFORE_FAILOVER
+ * times); an unknown answer is asked about again, never failed over.
  *
- * A new order's first move (5 → 6, "placing with <channel>") is committed before the channel is
- * asked, so that a placement is never made without the record of it; that update also returns the
- * order, so the job reads nothing first. When the channel wants no delay between steps, the job
- * keeps asking it, and the moves its answers lead to are committed together as one transition path
- * (one statement, a history row per step) rather than one statement and one queue round trip each.
- * Asking the channel again after a crash before that commit is safe: placing is idempotent by serial
- * and queries have no effect.
+ * Placing with a channel (5 → 6 or the failover edge → 6) is committed, with the channel's attempt,
+ * before the channel is asked, so that a placement is never made without the record of it. When the
+ * channel wants no delay between steps, the job keeps asking it, and the moves its answers lead to
+ * are committed together as one transition path. Asking the channel again after a crash before that
+ * commit is safe: placing is idempotent by serial and queries have no effect.
  */
 export class Fulfilment {
   constructor(
     private readonly orders: OrderRepository,
-    private readonly channel: RechargeChannel,
+    private readonly directory: ChannelDirectory,
     private readonly scheduler: FulfilmentScheduler,
     private readonly logger: Logger,
+    private readonly options: FulfilmentOptions,
   ) {}
 
   /**
@@ -121,131 +155,270 @@ export class Fulfilment {
   }
 
   async advance(step: FulfilmentStep): Promise<StepOutcome> {
-    let order: OrderRecord | null;
-    let moves = 0;
+    const snapshot = await this.directory.current();
     if (step.status === OrderStatus.Created) {
-      order = await this.commit(step.orderId, OrderStatus.Created, [this.placing()], this.nextStepAt());
-      if (!order) return "stale";
-      moves = 1;
-    } else {
-      order = await this.orders.findById(step.orderId);
-      if (!order || order.status !== step.status || order.nextCheckAt?.getTime() !== step.due) return "stale";
+      const placed = await this.placeNew(step, snapshot);
+      if (placed !== undefined) return placed;
+    }
+    const found = await this.orders.findWithAttempts(step.orderId);
+    if (!found) return "stale";
+    const { order, attempts } = found;
+    if (order.status !== step.status || order.nextCheckAt?.getTime() !== step.due) return "stale";
+    return this.follow({ order, attempts, snapshot, polls: step.polls });
+  }
+
+  /**
+   * A new order whose channel does not depend on it (no route, DEFAULT_CHANNEL with no known
+   * balance): placed without reading it first — the update returns it. Undefined otherwise.
+   */
+  private async placeNew(step: FulfilmentStep, snapshot: ChannelSnapshot): Promise<StepOutcome | undefined> {
+    const code = this.options.defaultChannel;
+    if (snapshot.routes.length > 0 || code === "" || snapshot.standings.get(code)?.balance !== null) return undefined;
+    if (!isEligible(snapshot.standings.get(code), 0)) return undefined;
+    const order = await this.commit(step.orderId, OrderStatus.Created, null, [placingWith(code, 1)], this.nextStepAt(snapshot, code));
+    if (!order) return "stale";
+    return this.follow({ order, attempts: [pendingAttempt(code, 1)], snapshot, polls: 0 }, 1);
+  }
+
+  private async follow(state: StepState, movesSoFar = 0): Promise<StepOutcome> {
+    const { order, snapshot } = state;
+    if (order.status === OrderStatus.Created || this.currentFailed(state)) return this.reroute(state, []);
+    const channel = order.channel ? snapshot.channels.get(order.channel) : undefined;
+    if (!channel) {
+      this.logger.warn("order's channel is not configured; asking again later", { orderId: order.id, channel: order.channel });
+      return this.askAgain(state, []);
     }
     const planned: PlannedMove[] = [];
     let view = order; // the order as the planned moves leave it
-    while (!isTerminal(view.status) && moves < MAX_MOVES_PER_STEP && (moves === 0 || this.channel.stepDelayMs === 0)) {
-      const next = await this.decide(view);
-      if (next === "ask-again") return this.askAgain(order, planned, moves > 0 ? 0 : step.polls);
+    let moves = movesSoFar;
+    while (!isTerminal(view.status) && moves < MAX_MOVES_PER_STEP && (moves === movesSoFar || channel.stepDelayMs === 0)) {
+      const next = await this.decide(channel, view, state);
+      if (next === "ask-again") return this.askAgain(state, planned);
+      if (next === "failover") return this.reroute(state, planned);
       if (next === null) break;
       planned.push(next);
       moves++;
       view = { ...view, status: next.to, mobileOrderNo: next.mobileOrderNo ?? view.mobileOrderNo };
     }
-    if (moves === 0) return "stale";
-    if (planned.length > 0) {
-      order = await this.commit(order.id, order.status, planned, this.nextStepAt());
-      if (!order) return "stale";
-    }
+    if (planned.length === 0) return moves > 0 ? this.scheduled(order) : "stale";
+    const moved = await this.commit(order.id, order.status, order.channel, planned, this.nextStepAt(snapshot, channel.code));
+    if (!moved) return "stale";
+    return this.scheduled(moved);
+  }
+
+  private async scheduled(order: OrderRecord): Promise<StepOutcome> {
     await this.scheduler.scheduleNext(order);
     return "moved";
   }
 
-  private placing(): PlannedMove {
-    return { to: OrderStatus.Placing, channel: this.channel.code, reason: `placing with ${this.channel.code}` };
+  /** The current channel's attempt was closed as a definitive failure: the order waits for the next channel. */
+  private currentFailed(state: StepState): boolean {
+    const attempt = state.attempts.findLast((a) => a.channel === state.order.channel);
+    return attempt !== undefined && attempt.finished && FAILED_OUTCOMES.has(attempt.outcome);
   }
 
   /**
-   * The move the channel's answer leads to, "ask-again" when nothing changed yet, null when this
-   * status is not fulfilment's to move (5 never gets here: advance() commits its move first).
+   * The move the channel's answer leads to; "ask-again" when nothing changed yet; "failover" when
+   * the channel failed definitively (state.failure says how); null when this status is not
+   * fulfilment's to move (a manual channel's order waits for staff).
    */
-  private async decide(order: OrderRecord): Promise<PlannedMove | "ask-again" | null> {
+  private async decide(channel: RechargeChannel, order: OrderRecord, state: StepState): Promise<Decision> {
     switch (order.status) {
       case OrderStatus.Placing:
-        return this.place(order);
+        return this.place(channel, order, state);
       case OrderStatus.Unpaid:
       case OrderStatus.Paying:
-        return this.poll(order);
+        return this.poll(channel, order, state);
       case OrderStatus.TimedOut:
-        return { to: OrderStatus.Returned, reason: "returned to operator: not paid in time" };
+        return {
+          to: OrderStatus.Returned,
+          reason: "returned to operator: not paid in time",
+          attempt: { channel: channel.code, outcome: "timed_out", final: true },
+        };
       default:
         return null;
     }
   }
 
-  private async place(order: OrderRecord): Promise<PlannedMove | "ask-again"> {
-    const result = await this.channel.place(channelOrder(order));
+  private async place(channel: RechargeChannel, order: OrderRecord, state: StepState): Promise<Decision> {
+    const attempt = state.attempts.findLast((a) => a.channel === channel.code);
+    // After an unknown answer the channel may hold the order: ask before placing again.
+    if (attempt?.outcome === "unknown") {
+      const status = await channel.query(channelOrder(order), "unpaid");
+      if (status.state !== "not_found") return this.answered(channel, order, status, state);
+    }
+    const result = await channel.place(channelOrder(order));
+    const answer = result.answer ?? null;
     switch (result.outcome) {
       case "placed":
-        return { to: OrderStatus.Unpaid, mobileOrderNo: result.channelOrderNo ?? undefined, reason: "placed" };
+        return {
+          to: OrderStatus.Unpaid,
+          mobileOrderNo: result.channelOrderNo ?? undefined,
+          reason: "placed",
+          attempt: { channel: channel.code, outcome: "placed", answer, final: false },
+        };
       case "refused":
-        return { to: OrderStatus.Failed, reason: `refused by ${this.channel.code}: ${result.reason}` };
+        state.failure = { channel: channel.code, outcome: "refused", answer: answer ?? result.reason, final: true };
+        return "failover";
       case "busy":
+        if (attempt?.outcome === "busy" && state.polls + 1 >= BUSY_ANSWERS_BEFORE_FAILOVER) {
+          state.failure = { channel: channel.code, outcome: "busy", answer: answer ?? result.reason, final: true };
+          return "failover";
+        }
+        state.noted = { channel: channel.code, outcome: "busy", answer: answer ?? result.reason, final: false };
+        return "ask-again";
       case "held":
+        state.noted = { channel: channel.code, outcome: "held", answer, final: false };
         return "ask-again";
       case "unknown":
-        // Never fail over or give up on an unknown outcome: placing again is safe (idempotent by serial).
-        this.logger.warn("channel answer unknown; asking again", { orderId: order.id, detail: result.detail });
+        // Never fail over or give up on an unknown outcome: the channel may have the order.
+        this.logger.warn("channel answer unknown; asking again", { orderId: order.id, channel: channel.code, detail: result.detail });
+        state.noted = { channel: channel.code, outcome: "unknown", answer: answer ?? result.detail, final: false };
         return "ask-again";
     }
   }
 
-  private async poll(order: OrderRecord): Promise<PlannedMove | "ask-again"> {
+  private async poll(channel: RechargeChannel, order: OrderRecord, state: StepState): Promise<Decision> {
     const lastSeen = order.status === OrderStatus.Unpaid ? "unpaid" : "paying";
-    const status = await this.channel.query(channelOrder(order), lastSeen);
+    return this.answered(channel, order, await channel.query(channelOrder(order), lastSeen), state);
+  }
+
+  /** A status the channel reported (a query's answer, or a supplier's callback) as a decision. */
+  answered(channel: RechargeChannel, order: OrderRecord, status: ChannelStatus, state: StepState): Decision {
+    const answer = status.answer ?? null;
+    if (status.state === "failed") {
+      state.failure = { channel: channel.code, outcome: "failed", answer: answer ?? status.reason, final: true };
+      return "failover";
+    }
     const next = nextStatus(order.status, status);
     if (next === null) {
       if (status.state !== "unpaid" && status.state !== "paying") {
-        this.logger.warn("channel status not actionable; asking again", { orderId: order.id, state: status.state });
+        this.logger.warn("channel status not actionable; asking again", { orderId: order.id, channel: channel.code, state: status.state });
       }
       return "ask-again";
     }
-    const mobileOrderNo = "channelOrderNo" in status && !order.mobileOrderNo ? (status.channelOrderNo ?? undefined) : undefined;
-    const reason = status.state === "failed" ? `failed at ${this.channel.code}: ${status.reason}` : status.state;
-    return { to: next, mobileOrderNo, reason };
+    const mobileOrderNo = "channelOrderNo" in status && status.channelOrderNo && !order.mobileOrderNo ? status.channelOrderNo : undefined;
+    const outcome = next === OrderStatus.Succeeded ? "succeeded" : next === OrderStatus.TimedOut ? "timed_out" : "placed";
+    return { to: next, mobileOrderNo, reason: status.state, attempt: { channel: channel.code, outcome, answer, final: next === OrderStatus.Succeeded } };
   }
 
-  private nextStepAt(): Date {
-    return new Date(Date.now() + this.channel.stepDelayMs);
+  /**
+   * The order's channel failed definitively (or it has none yet): the next eligible channel of its
+   * route, through the failover edge; 10 when every channel failed, or none can take it within the
+   * route's hold time (无可用渠道); otherwise it waits where it is.
+   */
+  private async reroute(state: StepState, planned: PlannedMove[]): Promise<StepOutcome> {
+    const { order, snapshot, failure } = state;
+    const attempts = failure ? state.attempts.map((a) => (a.channel === failure.channel ? { ...a, outcome: failure.outcome, answer: failure.answer ?? a.answer, finished: true } : a)) : state.attempts;
+    const route = routeFor(snapshot.routes, order, this.options.defaultChannel);
+    const choice = route ? chooseChannel(route, order.faceValue, snapshot.standings, new Set(attempts.map((a) => a.channel))) : null;
+    const closing = failure ? { attempt: failure } : {};
+    let nextCheckAt: Date;
+    if (choice && "code" in choice) {
+      const from = order.channel ? `failover from ${order.channel}: placing with ${choice.code}` : `placing with ${choice.code}`;
+      planned.push({ ...placingWith(choice.code, attempts.length + 1), reason: from, ...closing });
+      nextCheckAt = this.nextStepAt(snapshot, choice.code);
+    } else if (choice && "wait" in choice && Date.now() < order.createdAt.getTime() + route!.holdMs) {
+      const deadline = order.createdAt.getTime() + route!.holdMs;
+      nextCheckAt = new Date(Math.min(Date.now() + NO_CHANNEL_RETRY_MS, deadline));
+      if (planned.length === 0) {
+        const rescheduled = await this.orders.reschedule(order.id, order.status, order.nextCheckAt, nextCheckAt, failure);
+        if (!rescheduled) return "stale";
+        await this.scheduler.scheduleNext({ ...order, nextCheckAt });
+        return "waiting";
+      }
+      planned[planned.length - 1] = { ...planned[planned.length - 1], ...closing };
+    } else {
+      planned.push({ to: OrderStatus.Failed, reason: failedReason(attempts, choice !== null && "exhausted" in choice), ...closing });
+      nextCheckAt = new Date();
+    }
+    const moved = await this.commit(order.id, order.status, order.channel, planned, nextCheckAt);
+    if (!moved) return "stale";
+    return this.scheduled(moved);
   }
 
-  /** Commits planned moves from `from` as one conditional transition path; null when the order is no longer at `from`. */
-  private async commit(orderId: string, from: OrderStatus, moves: readonly PlannedMove[], nextCheckAt: Date): Promise<OrderRecord | null> {
+  private nextStepAt(snapshot: ChannelSnapshot, code: string): Date {
+    return new Date(Date.now() + (snapshot.channels.get(code)?.stepDelayMs ?? 0));
+  }
+
+  /**
+   * Commits planned moves from `from` as one conditional transition path, with the channel's
+   * answers on its attempt; null when the order is no longer at `from` with `fromChannel`.
+   */
+  private async commit(orderId: string, from: OrderStatus, fromChannel: string | null, moves: readonly PlannedMove[], nextCheckAt: Date): Promise<OrderRecord | null> {
     const channel = moves.findLast((m) => m.channel !== undefined)?.channel;
     const mobileOrderNo = moves.findLast((m) => m.mobileOrderNo !== undefined)?.mobileOrderNo;
-    const moved = await this.orders.transitionPath(orderId, from, moves, { channel, mobileOrderNo, nextCheckAt });
-    // Every transition is in order_transitions already; the log line is for debugging only, and is
-    // not even built unless debug is on (winston would format it before dropping it).
+    const moved = await this.orders.transitionPath(orderId, from, moves, {
+      channel,
+      mobileOrderNo,
+      nextCheckAt,
+      fromChannel,
+      attempt: lastAttemptUpdate(moves),
+      openAttempt: moves.findLast((m) => m.openAttempt !== undefined)?.openAttempt,
+    });
     if (moved && this.logger.isDebugEnabled()) this.logger.debug("order moved", { orderId, from, to: moves.map((m) => m.to) });
     return moved;
   }
 
   /**
-   * The channel had nothing new: the next look is a poll delay away. Moves learned before that
-   * answer are committed with it; otherwise only the plan changes, and only if it is still the one
-   * this job was made for.
+   * The channel had nothing new: the next look is a poll delay away (none for an order held by
+   * staff). Moves learned before that answer are committed with it; otherwise only the plan changes,
+   * and only if it is still the one this job was made for.
    */
-  private async askAgain(order: OrderRecord, planned: readonly PlannedMove[], polls: number): Promise<StepOutcome> {
-    const nextCheckAt = new Date(Date.now() + pollDelayMs(this.channel.stepDelayMs, polls));
+  private async askAgain(state: StepState, planned: readonly PlannedMove[]): Promise<StepOutcome> {
+    const { order, snapshot, noted } = state;
+    const polls = planned.length > 0 ? 0 : state.polls;
+    const held = noted?.outcome === "held";
+    const delay = pollDelayMs(snapshot.channels.get(order.channel ?? "")?.stepDelayMs ?? 0, polls);
+    const nextCheckAt = held ? null : new Date(Date.now() + delay);
     if (planned.length > 0) {
-      const moved = await this.commit(order.id, order.status, planned, nextCheckAt);
+      const withNote = noted ? [...planned.slice(0, -1), { ...planned[planned.length - 1], attempt: noted }] : planned;
+      const moved = await this.commit(order.id, order.status, order.channel, withNote, nextCheckAt ?? new Date());
       if (!moved) return "stale";
       await this.scheduler.scheduleNext(moved, polls + 1);
       return "waiting";
     }
-    const rescheduled = await this.orders.reschedule(order.id, order.status, order.nextCheckAt, nextCheckAt);
+    const rescheduled = await this.orders.reschedule(order.id, order.status, order.nextCheckAt, nextCheckAt, noted);
     if (!rescheduled) return "stale";
     await this.scheduler.scheduleNext({ ...order, nextCheckAt }, polls + 1);
     return "waiting";
   }
 }
 
+function placingWith(code: string, attemptNo: number): PlannedMove {
+  return { to: OrderStatus.Placing, channel: code, reason: `placing with ${code}`, openAttempt: attemptNo };
+}
+
+function pendingAttempt(code: string, attemptNo: number): AttemptSummary {
+  return { channel: code, attemptNo, outcome: "pending", answer: null, finished: false };
+}
+
+/** The attempt update a path records: the last answer of its channel (a path concerns one channel's attempt). */
+function lastAttemptUpdate(moves: readonly PlannedMove[]): ChannelAttemptUpdate | undefined {
+  const updates = moves.flatMap((m) => (m.attempt ? [m.attempt] : []));
+  if (updates.length === 0) return undefined;
+  const last = updates[updates.length - 1];
+  return { ...last, answer: updates.findLast((u) => u.answer)?.answer ?? null, final: updates.some((u) => u.final) };
+}
+
+/** 10's reason: every channel's answer when all failed; 无可用渠道 (with the answers so far) when none could take the order. */
+function failedReason(attempts: readonly AttemptSummary[], exhausted: boolean): string {
+  const answers = attempts.map((a) => `${a.channel}: ${a.outcome}${a.answer ? ` (${a.answer})` : ""}`).join("; ");
+  if (exhausted && attempts.length > 0) return `every channel failed: ${answers}`.slice(0, 256);
+  return (attempts.length === 0 ? NO_CHANNEL : `${NO_CHANNEL}; ${answers}`).slice(0, 256);
+}
+
 /** The platform status a channel answer leads to from `current`, or null when nothing changes. */
 export function nextStatus(current: OrderStatus, status: ChannelStatus): OrderStatus | null {
   switch (status.state) {
+    case "unpaid":
+      return current === OrderStatus.Placing ? OrderStatus.Unpaid : null;
     case "paying":
+      if (current === OrderStatus.Placing) return OrderStatus.Unpaid; // through 0: the next look moves on
       return current === OrderStatus.Unpaid ? OrderStatus.Paying : null;
     case "succeeded":
-      // From 0 the order still passes through 2: the next look then settles it.
+      // From 6 and 0 the order still passes through the statuses between: the next looks settle it.
+      if (current === OrderStatus.Placing) return OrderStatus.Unpaid;
       return current === OrderStatus.Unpaid ? OrderStatus.Paying : OrderStatus.Succeeded;
     case "failed":
       return OrderStatus.Failed;

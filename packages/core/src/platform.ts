@@ -1,4 +1,3 @@
-import { SimulatorChannel } from "@topup/channels";
 import type { Logger, PlatformConfig } from "@topup/config";
 import {
   AuditRepository,
@@ -16,6 +15,7 @@ import { AddressMatcher, CallbackHttpClient, type LookupAll } from "@topup/net";
 import { checkEvictionPolicy, createProducerConnection, createWorkerConnection, WorkQueues, type Redis } from "@topup/queue";
 import { AdminService } from "./admin";
 import { CallbackDelivery } from "./callback-delivery";
+import { ChannelDirectory } from "./channel-directory";
 import { Fulfilment, FulfilmentScheduler } from "./fulfilment";
 import { OperatorApi } from "./operator-api";
 import { OperatorDirectory } from "./operator-directory";
@@ -29,6 +29,8 @@ export interface PlatformOptions {
   /** For tests: resolve hostnames without real DNS. */
   lookup?: LookupAll;
   poolMax?: number;
+  /** How long a read of the channels and routes serves fulfilment (default 2 s; ChannelDirectory). */
+  channelsMaxAgeMs?: number;
   /** How overdue queued work must be before the reconciler re-creates it (default 15 s). */
   reconcileGraceMs?: number;
 }
@@ -46,6 +48,7 @@ export class Platform {
   readonly ledger: LedgerRepository;
   readonly callbacks: CallbackRepository;
   readonly channels: ChannelRepository;
+  readonly channelDirectory: ChannelDirectory;
   readonly routes: RouteRepository;
   readonly channelAttempts: ChannelAttemptRepository;
   readonly audit: AuditRepository;
@@ -113,8 +116,16 @@ export class Platform {
       scheduler: this.scheduler,
       logger,
     });
-    const channel = new SimulatorChannel(config.simulatorStepMs);
-    this.fulfilment = new Fulfilment(this.orders, channel, this.scheduler, logger);
+    this.channelDirectory = new ChannelDirectory({
+      db: this.db,
+      channels: this.channels,
+      routes: this.routes,
+      simulatorStepMs: config.simulatorStepMs,
+      upstream: () => null,
+      logger,
+      maxAgeMs: options.channelsMaxAgeMs,
+    });
+    this.fulfilment = new Fulfilment(this.orders, this.channelDirectory, this.scheduler, logger, { defaultChannel: config.defaultChannel });
     this.delivery = new CallbackDelivery(this.callbacks, this.callbackHttp, logger, config.callbackBackoffMs);
     this.reconciler = new Reconciler(this.orders, this.scheduler, logger, {
       graceMs: options.reconcileGraceMs ?? 15_000,

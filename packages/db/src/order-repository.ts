@@ -69,6 +69,36 @@ export interface TransitionPatch {
    * round they open is due by callbackRoundDueBy (its first attempt starts at once).
    */
   nextCheckAt?: Date | null;
+  /**
+   * The channel the move was decided for: the order moves only while that is still its channel
+   * (a replayed failover cannot move it twice). Undefined: not checked.
+   */
+  fromChannel?: string | null;
+  /** The outcome of the order's attempt with `channel` that the move records (ChannelAttemptUpdate). */
+  attempt?: ChannelAttemptUpdate;
+  /** Opens attempt `openAttempt` with the channel the order moves to (placing with it). */
+  openAttempt?: number;
+}
+
+/**
+ * What a channel answered, recorded on the order's attempt with it: `final` closes the attempt (a
+ * success, a definitive failure, a return). A success also records what it cost (the channel's costBp).
+ */
+export interface ChannelAttemptUpdate {
+  channel: string;
+  outcome: string;
+  answer?: string | null;
+  final: boolean;
+}
+
+/** An order's attempt with one channel, as fulfilment reads it. */
+export interface AttemptSummary {
+  channel: string;
+  attemptNo: number;
+  outcome: string;
+  answer: string | null;
+  /** Closed: a success, a definitive failure or a return; the order may then go to another channel. */
+  finished: boolean;
 }
 
 /** One step of a transition path: the status it moves to and why. */
@@ -90,6 +120,18 @@ interface PlannedPath {
   nextCheckAt: Date | null;
   terminal: boolean;
   settles: boolean;
+  checkChannel: boolean;
+  fromChannel: string | null;
+  attemptChannel: string | null;
+  attemptOutcome: string | null;
+  attemptAnswer: string | null;
+  attemptFinal: boolean;
+  openAttempt: number | null;
+}
+
+/** A channel's answer as stored: at most 1 KiB, and no NUL (PostgreSQL cannot store it). */
+export function excerpt(answer: string | null | undefined): string | null {
+  return answer == null ? null : answer.slice(0, 1024).replace(/\u0000/g, "\ufffd");
 }
 
 function orderKey(operatorId: string, orderNo: string): string {
@@ -105,6 +147,7 @@ function pathColumns(paths: readonly PlannedPath[]): unknown[][] {
   return [
     ...unnestColumns(paths, ["orderId", "from", "to", "channel", "mobileOrderNo", "nextCheckAt", "terminal", "settles"]),
     ...unnestColumns(steps, ["orderId", "from", "to", "reason"]),
+    ...unnestColumns(paths, ["orderId", "checkChannel", "fromChannel", "attemptChannel", "attemptOutcome", "attemptAnswer", "attemptFinal", "openAttempt"]),
   ];
 }
 
@@ -202,6 +245,20 @@ export class OrderRepository {
     return rows.length === 1 ? orderFromRow(rows[0]) : null;
   }
 
+  /** The order with its attempts with channels, in the order they were made: what fulfilment decides from. */
+  async findWithAttempts(id: string): Promise<{ order: OrderRecord; attempts: AttemptSummary[] } | null> {
+    const rows = await this.db.query<OrderRow & { attempts: AttemptSummary[] }>(
+      "order_with_attempts",
+      `SELECT o.*, COALESCE((
+         SELECT json_agg(json_build_object('channel', a.channel_code, 'attemptNo', a.attempt_no, 'outcome', a.outcome,
+                                           'answer', a.answer, 'finished', a.finished_at IS NOT NULL) ORDER BY a.attempt_no)
+         FROM channel_attempts a WHERE a.order_id = o.id), '[]') AS attempts
+       FROM orders o WHERE o.id = $1::bigint`,
+      [id],
+    );
+    return rows.length === 1 ? { order: orderFromRow(rows[0]), attempts: rows[0].attempts } : null;
+  }
+
   async findByOrderNo(operatorId: string, orderNo: string): Promise<OrderRecord | null> {
     const rows = await this.db.query<OrderRow>(
       "order_by_order_no",
@@ -254,6 +311,13 @@ export class OrderRepository {
       nextCheckAt: terminal ? callbackRoundDueBy(new Date(), 0, 0) : (patch.nextCheckAt ?? null),
       terminal,
       settles: at === OrderStatus.Succeeded,
+      checkChannel: patch.fromChannel !== undefined,
+      fromChannel: patch.fromChannel ?? null,
+      attemptChannel: patch.attempt?.channel ?? null,
+      attemptOutcome: patch.attempt?.outcome ?? null,
+      attemptAnswer: excerpt(patch.attempt?.answer),
+      attemptFinal: patch.attempt?.final ?? false,
+      openAttempt: patch.openAttempt ?? null,
     });
   }
 
@@ -271,6 +335,11 @@ export class OrderRepository {
                              $6::timestamptz[], $7::boolean[], $8::boolean[])
              AS i(id, from_status, to_status, channel, mobile_order_no, next_check_at, terminal, settles)
       ),
+      checks AS (
+        SELECT * FROM unnest($13::bigint[], $14::boolean[], $15::varchar[], $16::varchar[], $17::varchar[], $18::varchar[],
+                             $19::boolean[], $20::integer[])
+             AS c(id, check_channel, from_channel, attempt_channel, attempt_outcome, attempt_answer, attempt_final, open_attempt)
+      ),
       moved AS (
         UPDATE orders SET
           status = input.to_status,
@@ -281,9 +350,27 @@ export class OrderRepository {
           next_check_at = input.next_check_at,
           callback_state = CASE WHEN input.terminal THEN 'pending' ELSE orders.callback_state END,
           callback_round = CASE WHEN input.terminal THEN 1 ELSE orders.callback_round END
-        FROM input
+        FROM input JOIN checks ON checks.id = input.id
         WHERE orders.id = input.id AND orders.status = input.from_status
+          AND (NOT checks.check_channel OR orders.channel IS NOT DISTINCT FROM checks.from_channel)
         RETURNING orders.*
+      ),
+      attempt_answered AS (
+        UPDATE channel_attempts SET
+          outcome = checks.attempt_outcome,
+          answer = COALESCE(checks.attempt_answer, channel_attempts.answer),
+          answered_at = COALESCE(channel_attempts.answered_at, moved.updated_at),
+          finished_at = CASE WHEN checks.attempt_final THEN moved.updated_at ELSE channel_attempts.finished_at END,
+          cost_fen = CASE WHEN moved.status = 4 THEN moved.face_value::bigint * channels.cost_bp / 10000 ELSE channel_attempts.cost_fen END
+        FROM moved JOIN checks ON checks.id = moved.id JOIN channels ON channels.code = checks.attempt_channel
+        WHERE channel_attempts.order_id = moved.id AND channel_attempts.channel_code = checks.attempt_channel
+          AND checks.attempt_outcome IS NOT NULL
+      ),
+      attempt_opened AS (
+        INSERT INTO channel_attempts (order_id, channel_code, attempt_no, started_at)
+        SELECT moved.id, moved.channel, checks.open_attempt, moved.updated_at
+        FROM moved JOIN checks ON checks.id = moved.id
+        WHERE checks.open_attempt IS NOT NULL
       ),
       history AS (
         INSERT INTO order_transitions (order_id, from_status, to_status, reason, created_at)
@@ -339,13 +426,38 @@ export class OrderRepository {
    * Records that a look at the order changed nothing and when the next one is due — only if the
    * order is still at `status` and still planned for `expectedDue` (a stale replay changes nothing).
    */
-  async reschedule(orderId: string, status: OrderStatus, expectedDue: Date | null, nextCheckAt: Date | null): Promise<boolean> {
+  async reschedule(
+    orderId: string,
+    status: OrderStatus,
+    expectedDue: Date | null,
+    nextCheckAt: Date | null,
+    attempt?: ChannelAttemptUpdate,
+  ): Promise<boolean> {
+    if (!attempt) {
+      const rows = await this.db.query(
+        "order_reschedule",
+        `UPDATE orders SET next_check_at = $4::timestamptz
+        WHERE id = $1::bigint AND status = $2::smallint AND next_check_at IS NOT DISTINCT FROM $3::timestamptz
+        RETURNING id`,
+        [orderId, status, expectedDue, nextCheckAt],
+      );
+      return rows.length === 1;
+    }
+    // The plan changes together with the record of what the order's channel answered.
     const rows = await this.db.query(
-      "order_reschedule",
-      `UPDATE orders SET next_check_at = $4::timestamptz
-      WHERE id = $1::bigint AND status = $2::smallint AND next_check_at IS NOT DISTINCT FROM $3::timestamptz
-      RETURNING id`,
-      [orderId, status, expectedDue, nextCheckAt],
+      "order_reschedule_attempt",
+      `WITH moved AS (
+        UPDATE orders SET next_check_at = $4::timestamptz
+        WHERE id = $1::bigint AND status = $2::smallint AND next_check_at IS NOT DISTINCT FROM $3::timestamptz
+          AND channel IS NOT DISTINCT FROM $5::varchar
+        RETURNING id
+      ), answered AS (
+        UPDATE channel_attempts SET outcome = $6::varchar, answer = COALESCE($7::varchar, answer),
+          answered_at = COALESCE(answered_at, now()), finished_at = CASE WHEN $8::boolean THEN now() ELSE finished_at END
+        FROM moved WHERE channel_attempts.order_id = moved.id AND channel_attempts.channel_code = $5::varchar
+      )
+      SELECT id FROM moved`,
+      [orderId, status, expectedDue, nextCheckAt, attempt.channel, attempt.outcome, excerpt(attempt.answer), attempt.final],
     );
     return rows.length === 1;
   }

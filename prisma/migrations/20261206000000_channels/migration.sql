@@ -1,5 +1,4 @@
--- Channels (供货渠道), routes and each order's attempts with channels (PROTOCOL §12). The data only:
--- nothing reads routes or writes attempts yet.
+-- Channels (供货渠道), routes and each order's attempts with channels (PROTOCOL §12).
 
 -- CreateTable
 CREATE TABLE "channels" (
@@ -109,6 +108,9 @@ CREATE INDEX "route_channels_channel_code_idx" ON "route_channels"("channel_code
 
 -- CreateIndex
 CREATE UNIQUE INDEX "channel_attempts_order_id_attempt_no_key" ON "channel_attempts"("order_id", "attempt_no");
+
+-- CreateIndex: the attempts still open per channel are its orders in flight (concurrency).
+CREATE INDEX "channel_attempts_open_idx" ON "channel_attempts"("channel_code") WHERE "finished_at" IS NULL;
 
 -- CreateIndex: each channel is tried at most once per order.
 CREATE UNIQUE INDEX "channel_attempts_order_id_channel_code_key" ON "channel_attempts"("order_id", "channel_code");
