@@ -6,6 +6,7 @@ import { CallbackReceiver } from "./callback-receiver";
 import { OperatorClient } from "./operator-client";
 import { createTestDatabase, uniqueQueuePrefix } from "./test-database";
 import IORedis from "ioredis";
+import net from "node:net";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
 
@@ -36,13 +37,25 @@ export interface StackOptions {
   workerConfig?: Partial<PlatformConfig>;
   logger?: Logger;
   worker?: boolean | WorkerOptions;
+  /** Listen on a free port chosen up front, with PUBLIC_BASE_URL naming it: suppliers can call this instance back. */
+  reachable?: boolean;
+}
+
+/** A loopback port free right now (the kernel's choice for port 0). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 /** The whole platform in this process: a fresh database, its own queue prefix, ingress, worker, and a callback receiver. */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const database = await createTestDatabase();
+  const port = options.reachable ? await freePort() : 0;
   const config: PlatformConfig = {
-    port: 0,
+    port,
     adminPort: 0,
     adminHost: "127.0.0.1",
     adminToken: ADMIN_TOKEN,
@@ -53,7 +66,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     callbackBackoffMs: 50,
     simulatorStepMs: 10,
     defaultChannel: "simulator",
-    publicBaseUrl: "http://127.0.0.1:8088",
+    publicBaseUrl: `http://127.0.0.1:${port || 8088}`,
     trustedProxies: "",
     logLevel: "error",
     ...options.config,

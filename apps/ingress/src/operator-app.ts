@@ -1,8 +1,8 @@
 import bodyParser from "body-parser";
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from "express";
 import type { Logger } from "@topup/config";
-import type { OperatorApi, OperatorRequest, ProtocolAnswer } from "@topup/core";
-import { Msg, orderPushFailure, queryFailure } from "@topup/protocol";
+import type { NotifyAnswer, OperatorApi, OperatorRequest, ProtocolAnswer } from "@topup/core";
+import { Msg, orderPushFailure, parseRequestBody, plainFields, queryFailure } from "@topup/protocol";
 
 /** PROTOCOL §1: bodies over 16 KiB are refused with HTTP 413. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -27,12 +27,19 @@ function send(res: Response, httpStatus: number, body: string): void {
   res.writeHead(httpStatus, { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(body) }).end(body);
 }
 
+/** Applies a supplier's callback about channel `code` (Fulfilment.notified). */
+export type SupplierNotify = (code: string, fields: Readonly<Record<string, string>>) => Promise<NotifyAnswer>;
+
+function sendText(res: Response, httpStatus: number, body: string): void {
+  res.writeHead(httpStatus, { "Content-Type": "text/plain; charset=utf-8", "Content-Length": Buffer.byteLength(body) }).end(body);
+}
+
 /**
- * The operator API on PORT: the HTTP shell around OperatorApi. It hands the use case the raw body
+ * The operator API on PORT: the HTTP shell around OperatorApi, and the suppliers' callbacks. It hands the use case the raw body
  * bytes (body-parser only enforces the size limit and decompression), because parsing, charset and
  * duplicate-field rules are part of the protocol and live in @topup/protocol.
  */
-export function createOperatorApp(api: OperatorApi, logger: Logger): express.Express {
+export function createOperatorApp(api: OperatorApi, logger: Logger, notify: SupplierNotify): express.Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
@@ -55,6 +62,18 @@ export function createOperatorApp(api: OperatorApi, logger: Logger): express.Exp
     app.post(path, rawBody, handle);
     app.all(path, methodNotAllowed);
   }
+
+  // PROTOCOL §12: "ok" only once the callback is committed; "fail" (nothing changed) asks the supplier to send it again.
+  app.post("/1/api/channel/:code/notify", rawBody, async (req, res) => {
+    try {
+      const parsed = parseRequestBody(req.headers["content-type"], Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
+      const fields = parsed.ok ? plainFields(parsed.fields) : null;
+      sendText(res, 200, fields ? await notify(String(req.params.code), fields) : "fail");
+    } catch (error) {
+      logger.error("supplier callback failed", { channel: req.params.code, error });
+      sendText(res, 503, "fail");
+    }
+  });
 
   app.use((_req, res) => send(res, 404, orderPushFailure(Msg.unknownPath)));
 

@@ -51,9 +51,14 @@ export type ChannelStatus = (
 ) &
   SupplierAnswer;
 
-/** A supplier's callback (PROTOCOL §12), verified: which order (our serial number) and what it says. */
+/**
+ * A supplier's callback (PROTOCOL §12), its sign verified: which order (our serial number), the
+ * number and face value it names (a mismatch with the order is a forgery), and what it says.
+ */
 export interface ChannelNotification {
   serialNumber: string;
+  phoneNumber: string;
+  faceValue: number;
   status: ChannelStatus;
 }
 

@@ -115,7 +115,17 @@ interface StepState {
   noted?: ChannelAttemptUpdate;
   /** Why the current channel failed definitively, when it did. */
   failure?: ChannelAttemptUpdate;
+  /**
+   * What the current channel said that still has moves to give (a success reported from 6 or 0
+   * passes through the statuses between; a supplier's callback): used instead of asking again.
+   */
+  known?: ChannelStatus;
 }
+
+/** What a supplier's callback is answered (PROTOCOL §12). */
+export type NotifyAnswer = "ok" | "fail";
+/** A callback that lost a race with a job moving the same order is applied again, at most this often. */
+const NOTIFY_TRIES = 3;
 
 export interface FulfilmentOptions {
   /** DEFAULT_CHANNEL: the channel for orders no route matches ("" for none). */
@@ -168,6 +178,34 @@ export class Fulfilment {
   }
 
   /**
+   * A supplier's callback about an order placed with channel `code` (PROTOCOL §12): its sign
+   * checked by the channel, then applied like a query answer and committed before "ok". "fail"
+   * when it is not this channel's callback about an order placed with it (nothing changes); "ok"
+   * with nothing changed when the order is final or already with another channel.
+   */
+  async notified(code: string, fields: Readonly<Record<string, string>>): Promise<NotifyAnswer> {
+    const snapshot = await this.directory.current();
+    const channel = snapshot.channels.get(code);
+    const notification = channel?.verifyNotification?.(fields) ?? null;
+    if (!channel || !notification) return "fail";
+    for (let tries = 0; tries < NOTIFY_TRIES; tries++) {
+      const found = await this.orders.findWithAttemptsBySerial(notification.serialNumber);
+      if (!found) return "fail";
+      const { order, attempts } = found;
+      const placedHere = attempts.some((a) => a.channel === code);
+      if (!placedHere || order.phoneNumber !== notification.phoneNumber || order.faceValue !== notification.faceValue) return "fail";
+      if (isTerminal(order.status) || order.channel !== code || this.currentFailed({ order, attempts, snapshot, polls: 0 })) {
+        const agrees = order.channel === code && (order.status === OrderStatus.Succeeded) === (notification.status.state === "succeeded");
+        if (!agrees) this.logger.warn("supplier callback contradicts the order; nothing changes", { orderId: order.id, status: order.status, channel: code, state: notification.status.state });
+        return "ok";
+      }
+      const outcome = await this.follow({ order, attempts, snapshot, polls: 0, known: notification.status });
+      if (outcome !== "stale") return "ok";
+    }
+    return "fail";
+  }
+
+  /**
    * A new order whose channel does not depend on it (no route, DEFAULT_CHANNEL with no known
    * balance): placed without reading it first — the update returns it. Undefined otherwise.
    */
@@ -191,7 +229,7 @@ export class Fulfilment {
     const planned: PlannedMove[] = [];
     let view = order; // the order as the planned moves leave it
     let moves = movesSoFar;
-    while (!isTerminal(view.status) && moves < MAX_MOVES_PER_STEP && (moves === movesSoFar || channel.stepDelayMs === 0)) {
+    while (!isTerminal(view.status) && moves < MAX_MOVES_PER_STEP && (moves === movesSoFar || channel.stepDelayMs === 0 || state.known)) {
       const next = await this.decide(channel, view, state);
       if (next === "ask-again") return this.askAgain(state, planned);
       if (next === "failover") return this.reroute(state, planned);
@@ -223,6 +261,9 @@ export class Fulfilment {
    * fulfilment's to move (a manual channel's order waits for staff).
    */
   private async decide(channel: RechargeChannel, order: OrderRecord, state: StepState): Promise<Decision> {
+    if (state.known && (order.status === OrderStatus.Placing || order.status === OrderStatus.Unpaid || order.status === OrderStatus.Paying)) {
+      return this.answered(channel, order, state.known, state);
+    }
     switch (order.status) {
       case OrderStatus.Placing:
         return this.place(channel, order, state);
@@ -284,8 +325,9 @@ export class Fulfilment {
   }
 
   /** A status the channel reported (a query's answer, or a supplier's callback) as a decision. */
-  answered(channel: RechargeChannel, order: OrderRecord, status: ChannelStatus, state: StepState): Decision {
+  private answered(channel: RechargeChannel, order: OrderRecord, status: ChannelStatus, state: StepState): Decision {
     const answer = status.answer ?? null;
+    state.known = status.state === "succeeded" ? status : undefined;
     if (status.state === "failed") {
       state.failure = { channel: channel.code, outcome: "failed", answer: answer ?? status.reason, final: true };
       return "failover";
@@ -334,6 +376,10 @@ export class Fulfilment {
     }
     const moved = await this.commit(order.id, order.status, order.channel, planned, nextCheckAt);
     if (!moved) return "stale";
+    // Placed with its next channel: the push goes out now, in this job, as for a new order.
+    if (choice && "code" in choice && moved.status === OrderStatus.Placing) {
+      return this.follow({ order: moved, attempts: [...attempts, pendingAttempt(choice.code, attempts.length + 1)], snapshot, polls: 0 }, planned.length);
+    }
     return this.scheduled(moved);
   }
 

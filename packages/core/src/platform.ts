@@ -1,3 +1,4 @@
+import { UpstreamChannel } from "@topup/channels";
 import type { Logger, PlatformConfig } from "@topup/config";
 import {
   AuditRepository,
@@ -121,7 +122,7 @@ export class Platform {
       channels: this.channels,
       routes: this.routes,
       simulatorStepMs: config.simulatorStepMs,
-      upstream: () => null,
+      upstream: (code, settings) => new UpstreamChannel(code, { ...settings, notifyUrl: channelNotifyUrl(config.publicBaseUrl, code) }),
       logger,
       maxAgeMs: options.channelsMaxAgeMs,
     });
@@ -139,4 +140,9 @@ export class Platform {
     this.redis.disconnect();
     await this.db.close();
   }
+}
+
+/** Where a supplier calls this platform back about orders placed with channel `code` (PROTOCOL §12). */
+export function channelNotifyUrl(publicBaseUrl: string, code: string): string {
+  return `${publicBaseUrl.replace(/\/+$/, "")}/1/api/channel/${code}/notify`;
 }

@@ -259,6 +259,17 @@ export class OrderRepository {
     return rows.length === 1 ? { order: orderFromRow(rows[0]), attempts: rows[0].attempts } : null;
   }
 
+  /**
+   * findWithAttempts by the platform's serial number (what suppliers know an order by). The serial
+   * is the Shanghai date followed by the id's digits, so the id's primary key finds it.
+   */
+  async findWithAttemptsBySerial(serialNumber: string): Promise<{ order: OrderRecord; attempts: AttemptSummary[] } | null> {
+    const match = /^[0-9]{8}0*([1-9][0-9]{0,18})$/.exec(serialNumber);
+    if (!match || BigInt(match[1]) > 9_223_372_036_854_775_807n) return null;
+    const found = await this.findWithAttempts(match[1]);
+    return found?.order.serialNumber === serialNumber ? found : null;
+  }
+
   async findByOrderNo(operatorId: string, orderNo: string): Promise<OrderRecord | null> {
     const rows = await this.db.query<OrderRow>(
       "order_by_order_no",

@@ -31,6 +31,21 @@ export function parseRequestBody(contentType: string | undefined, body: Buffer):
   return fields === null ? UNSUPPORTED : { ok: true, fields };
 }
 
+/**
+ * Fields as plain text (a JSON number as its source text; JSON null as missing), for messages
+ * checked by a sign rather than by §2's rules (a supplier's callback); null when a field is given
+ * twice or is not a string or number.
+ */
+export function plainFields(fields: RequestFields): Record<string, string> | null {
+  const plain: Record<string, string> = {};
+  for (const [name, field] of fields) {
+    if (field.kind === "string") plain[name] = field.value;
+    else if (field.kind === "number") plain[name] = field.raw;
+    else if (field.kind !== "null") return null;
+  }
+  return plain;
+}
+
 function stripBom(body: Uint8Array): Uint8Array {
   return body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? body.subarray(3) : body;
 }

@@ -1,0 +1,133 @@
+import { callbackSign } from "@topup/protocol";
+import type { OperatorClient } from "../support/operator-client";
+import { eventually, startStack, type Stack } from "../support/stack";
+
+// Two real instances of the platform chained (PROTOCOL §12): A places its orders with an upstream
+// channel that is B, where A is an operator; B's sandbox numbers decide each order's outcome, B's
+// callbacks reach A's notify endpoint, and A calls its own operator back.
+let a: Stack;
+let b: Stack;
+let operatorAtA: OperatorClient;
+let aAtB: OperatorClient;
+let seq = 0;
+
+beforeAll(async () => {
+  b = await startStack();
+  a = await startStack({ reachable: true, config: { defaultChannel: "" } });
+  aAtB = await b.createOperator({ name: "平台A" });
+  operatorAtA = await a.createOperator();
+  const channel = await a.admin("POST", "/admin/channels", {
+    code: "b",
+    kind: "upstream",
+    config: { baseUrl: b.baseUrl, uid: aAtB.uid, md5key: aAtB.key },
+    costBp: 9700,
+  });
+  expect(channel.status).toBe(201);
+  expect((await a.admin("POST", "/admin/routes", { channels: ["b"] })).status).toBe(201);
+});
+afterAll(async () => {
+  await a?.close();
+  await b?.close();
+});
+
+async function pushAtA(phone: string): Promise<string> {
+  const orderNo = `chain-${Date.now()}-${seq++}`;
+  const answer = await operatorAtA.pushOrder(operatorAtA.push({ order_no: orderNo, phone_number: phone, face_value: "1000", notify_url: a.receiver.url }));
+  expect(answer.json.code).toBe("200");
+  return orderNo;
+}
+
+async function orderAt(stack: Stack, client: OperatorClient, orderNo: string): Promise<any> {
+  const answer = await client.queryOrder(orderNo);
+  return JSON.parse(answer.json.data as string).data;
+}
+
+test("an order recharged at B settles at A, with B's order number, one ledger entry each side and the channel's cost", async () => {
+  const orderNo = await pushAtA("13812340000");
+  const [callback] = await a.receiver.waitFor(orderNo, 1, 30_000);
+  expect(callback.fields.status).toBe("4");
+  const atA = await orderAt(a, operatorAtA, orderNo);
+  const atB = await orderAt(b, aAtB, atA.serialNumber);
+  expect(atB.statusId).toBe(4);
+  expect(atA.mobileOrderNo).toBe(atB.mobileOrderNo);
+  expect(callback.fields.mobile_order_no).toBe(atB.mobileOrderNo);
+
+  const detail = (await a.admin("GET", `/admin/orders/${atA.id}`)).body;
+  expect(detail.channelAttempts).toEqual([expect.objectContaining({ channelCode: "b", attemptNo: 1, outcome: "succeeded", costFen: 970 })]);
+  // B settled A's order once, A settled its operator's once.
+  const ledgerAtB = (await b.admin("GET", `/admin/operators/${aAtB.uid}/ledger`)).body;
+  expect(ledgerAtB.filter((e: any) => e.record === "订单收款")).toHaveLength(1);
+});
+
+test("B's definitive failure fails A's order (the route has no other channel), with B's answer as the reason", async () => {
+  const orderNo = await pushAtA("13812340010");
+  const [callback] = await a.receiver.waitFor(orderNo, 1, 30_000);
+  expect(callback.fields.status).toBe("10");
+  const atA = await orderAt(a, operatorAtA, orderNo);
+  const detail = (await a.admin("GET", `/admin/orders/${atA.id}`)).body;
+  expect(detail.channelAttempts).toEqual([expect.objectContaining({ channelCode: "b", outcome: "failed" })]);
+  expect(detail.transitions.at(-1).reason).toMatch(/^every channel failed: b: failed/);
+});
+
+test("an order B returns unpaid (1 → 9) is a definitive failure at A", async () => {
+  const orderNo = await pushAtA("13812340009");
+  const [callback] = await a.receiver.waitFor(orderNo, 1, 30_000);
+  expect(callback.fields.status).toBe("10");
+});
+
+test("a manual resolution at B flows back to A", async () => {
+  const orderNo = await pushAtA("13812340002");
+  const atA = await eventually(async () => {
+    const order = await orderAt(a, operatorAtA, orderNo);
+    return order.statusId === 0 || order.statusId === 2 ? order : undefined;
+  }, 30_000);
+  const atB = await eventually(async () => {
+    const order = await orderAt(b, aAtB, atA.serialNumber);
+    return order.statusId === 2 ? order : undefined;
+  }, 30_000);
+  const resolved = await b.admin("POST", `/admin/orders/${atB.id}/resolve`, { status: 4, reason: "网厅确认" });
+  expect(resolved.status).toBe(200);
+  const [callback] = await a.receiver.waitFor(orderNo, 1, 30_000);
+  expect(callback.fields.status).toBe("4");
+});
+
+describe("the notify endpoint", () => {
+  async function notify(fields: Record<string, string>, code = "b"): Promise<string> {
+    const res = await fetch(`${a.baseUrl}/1/api/channel/${code}/notify`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(fields).toString(),
+    });
+    return res.text();
+  }
+
+  function signed(serial: string, phone: string, status: string, key = aAtB.key, uid = aAtB.uid): Record<string, string> {
+    return {
+      uid,
+      order_no: serial,
+      mobile_order_no: "",
+      phone_number: phone,
+      face_value: "1000",
+      status,
+      sign: callbackSign({ uid, orderNo: serial, phoneNumber: phone, faceValue: 1000, status: Number(status) }, key),
+    };
+  }
+
+  test("forged, mismatched or unknown callbacks are answered fail and change nothing; stale ones ok", async () => {
+    const orderNo = await pushAtA("13812340000");
+    await a.receiver.waitFor(orderNo, 1, 30_000);
+    const settled = await orderAt(a, operatorAtA, orderNo);
+    const serial = settled.serialNumber;
+
+    expect(await notify(signed(serial, "13812340000", "10", "f".repeat(32)))).toBe("fail"); // wrong key
+    expect(await notify(signed(serial, "13812340000", "10", aAtB.key, "999999"))).toBe("fail"); // wrong uid
+    expect(await notify(signed(serial, "13812349999", "10"))).toBe("fail"); // another number
+    expect(await notify(signed("20260101" + "9".repeat(12), "13812340000", "10"))).toBe("fail"); // no such order
+    expect(await notify(signed(serial, "13812340000", "10"), "nosuch")).toBe("fail"); // unknown channel
+    expect(await notify({ uid: aAtB.uid })).toBe("fail"); // malformed
+    // Authentic but stale: the order is final at 4; nothing changes.
+    expect(await notify(signed(serial, "13812340000", "10"))).toBe("ok");
+    expect((await orderAt(a, operatorAtA, orderNo)).statusId).toBe(4);
+    expect(a.receiver.for(orderNo)).toHaveLength(1);
+  });
+});
