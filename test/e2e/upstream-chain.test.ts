@@ -1,4 +1,4 @@
-import { callbackSign } from "@topup/protocol";
+import { postNotify, supplierCallback } from "../support/fake-supplier";
 import type { OperatorClient } from "../support/operator-client";
 import { eventually, startStack, type Stack } from "../support/stack";
 
@@ -92,26 +92,8 @@ test("a manual resolution at B flows back to A", async () => {
 });
 
 describe("the notify endpoint", () => {
-  async function notify(fields: Record<string, string>, code = "b"): Promise<string> {
-    const res = await fetch(`${a.baseUrl}/1/api/channel/${code}/notify`, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams(fields).toString(),
-    });
-    return res.text();
-  }
-
-  function signed(serial: string, phone: string, status: string, key = aAtB.key, uid = aAtB.uid): Record<string, string> {
-    return {
-      uid,
-      order_no: serial,
-      mobile_order_no: "",
-      phone_number: phone,
-      face_value: "1000",
-      status,
-      sign: callbackSign({ uid, orderNo: serial, phoneNumber: phone, faceValue: 1000, status: Number(status) }, key),
-    };
-  }
+  const notify = (fields: Record<string, string>, code = "b") => postNotify(a.baseUrl, code, fields);
+  const signed = (serial: string, phone: string, key = aAtB.key, uid = aAtB.uid) => supplierCallback({ uid, key, serial, phone, faceValue: 1000, status: 10 });
 
   test("forged, mismatched or unknown callbacks are answered fail and change nothing; stale ones ok", async () => {
     const orderNo = await pushAtA("13812340000");
@@ -119,14 +101,14 @@ describe("the notify endpoint", () => {
     const settled = await orderAt(a, operatorAtA, orderNo);
     const serial = settled.serialNumber;
 
-    expect(await notify(signed(serial, "13812340000", "10", "f".repeat(32)))).toBe("fail"); // wrong key
-    expect(await notify(signed(serial, "13812340000", "10", aAtB.key, "999999"))).toBe("fail"); // wrong uid
-    expect(await notify(signed(serial, "13812349999", "10"))).toBe("fail"); // another number
-    expect(await notify(signed("20260101" + "9".repeat(12), "13812340000", "10"))).toBe("fail"); // no such order
-    expect(await notify(signed(serial, "13812340000", "10"), "nosuch")).toBe("fail"); // unknown channel
+    expect(await notify(signed(serial, "13812340000", "f".repeat(32)))).toBe("fail"); // wrong key
+    expect(await notify(signed(serial, "13812340000", aAtB.key, "999999"))).toBe("fail"); // wrong uid
+    expect(await notify(signed(serial, "13812349999"))).toBe("fail"); // another number
+    expect(await notify(signed("20260101" + "9".repeat(12), "13812340000"))).toBe("fail"); // no such order
+    expect(await notify(signed(serial, "13812340000"), "nosuch")).toBe("fail"); // unknown channel
     expect(await notify({ uid: aAtB.uid })).toBe("fail"); // malformed
     // Authentic but stale: the order is final at 4; nothing changes.
-    expect(await notify(signed(serial, "13812340000", "10"))).toBe("ok");
+    expect(await notify(signed(serial, "13812340000"))).toBe("ok");
     expect((await orderAt(a, operatorAtA, orderNo)).statusId).toBe(4);
     expect(a.receiver.for(orderNo)).toHaveLength(1);
   });

@@ -24,6 +24,8 @@ export interface UpstreamConfig {
   timeoutMs?: number;
   /** Keep-alive connections to the supplier at most (default 64). */
   maxSockets?: number;
+  /** The first query after placing (default UPSTREAM_FIRST_QUERY_MS); later ones back off from it. */
+  firstQueryMs?: number;
 }
 
 /** PROTOCOL §12: the first query 5 s after placing, then a growing delay (pollDelayMs) up to 60 s. */
@@ -49,11 +51,12 @@ interface Envelope {
  */
 export class UpstreamChannel implements RechargeChannel {
   readonly kind = "upstream";
-  readonly stepDelayMs = UPSTREAM_FIRST_QUERY_MS;
+  readonly stepDelayMs: number;
   private readonly http: AxiosInstance;
   private readonly agents: { http: http.Agent; https: https.Agent };
 
   constructor(readonly code: string, private readonly config: UpstreamConfig) {
+    this.stepDelayMs = config.firstQueryMs ?? UPSTREAM_FIRST_QUERY_MS;
     const maxSockets = config.maxSockets ?? 64;
     this.agents = { http: new http.Agent({ keepAlive: true, maxSockets }), https: new https.Agent({ keepAlive: true, maxSockets }) };
     this.http = axios.create({

@@ -1,4 +1,4 @@
-import { UpstreamChannel } from "@topup/channels";
+import { UpstreamChannel, type UpstreamConfig } from "@topup/channels";
 import type { Logger, PlatformConfig } from "@topup/config";
 import {
   AuditRepository,
@@ -32,6 +32,8 @@ export interface PlatformOptions {
   poolMax?: number;
   /** How long a read of the channels and routes serves fulfilment (default 2 s; ChannelDirectory). */
   channelsMaxAgeMs?: number;
+  /** Upstream clients' timing (tests: a short first query and timeout instead of 5 s and 10 s). */
+  upstream?: Pick<UpstreamConfig, "firstQueryMs" | "timeoutMs">;
   /** How overdue queued work must be before the reconciler re-creates it (default 15 s). */
   reconcileGraceMs?: number;
 }
@@ -122,7 +124,7 @@ export class Platform {
       channels: this.channels,
       routes: this.routes,
       simulatorStepMs: config.simulatorStepMs,
-      upstream: (code, settings) => new UpstreamChannel(code, { ...settings, notifyUrl: channelNotifyUrl(config.publicBaseUrl, code) }),
+      upstream: (code, settings) => new UpstreamChannel(code, { ...settings, notifyUrl: channelNotifyUrl(config.publicBaseUrl, code), ...options.upstream }),
       logger,
       maxAgeMs: options.channelsMaxAgeMs,
     });
