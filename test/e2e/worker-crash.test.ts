@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { connect, createServer, type Socket } from "node:net";
-import { join } from "node:path";
 import { Client } from "pg";
 import { CLOSE_GRACE_MS, startWorker } from "../../apps/worker/src";
-import { serviceArgs } from "../../scripts/service-command";
 import { eventually, startStack, testLogger, type Stack } from "../support/stack";
+import { startWorkerProcess } from "../support/worker-process";
 
 // Worker processes under faults (issue #3):
 // - kill -9: the job it held comes back to another worker within seconds — BullMQ's stalled-job
@@ -24,40 +23,10 @@ afterAll(async () => {
   await stack.close();
 });
 
-function startWorkerProcess(redisUrl = stack.config.redisUrl): Promise<ChildProcess> {
-  const c = stack.config;
-  const proc = spawn(process.execPath, serviceArgs("worker"), {
-    cwd: join(__dirname, "..", ".."),
-    env: {
-      ...process.env,
-      DATABASE_URL: c.databaseUrl,
-      REDIS_URL: redisUrl,
-      QUEUE_PREFIX: c.queuePrefix,
-      CALLBACK_ALLOWED_CIDRS: c.callbackAllowedCidrs,
-      CALLBACK_BACKOFF_MS: String(c.callbackBackoffMs),
-      SIMULATOR_STEP_MS: String(c.simulatorStepMs),
-      DEFAULT_CHANNEL: c.defaultChannel,
-      LOG_LEVEL: "info",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  return new Promise((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`worker process not ready: ${out}`)), 20_000);
-    proc.stdout?.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('"worker ready"')) {
-        clearTimeout(timer);
-        resolve(proc);
-      }
-    });
-    proc.once("exit", (code) => reject(new Error(`worker process exited (${code}): ${out}`)));
-  });
-}
 
 it("redelivers a callback whose worker was killed mid-attempt within 20 s, with no reconciler", async () => {
   const op = await stack.createOperator();
-  child = await startWorkerProcess();
+  child = await startWorkerProcess(stack.config);
   let killedAt = 0;
   // The first attempt reaches the receiver; the worker holding it is killed before any answer.
   stack.receiver.respond = (_cb, res) => {
@@ -126,7 +95,7 @@ async function cuttableRedis(redisUrl: string): Promise<{ url: string; cut: () =
 
 it("exits on SIGTERM within its grace period while Redis is unreachable", async () => {
   const relay = await cuttableRedis(stack.config.redisUrl);
-  const proc = await startWorkerProcess(relay.url);
+  const proc = await startWorkerProcess({ ...stack.config, redisUrl: relay.url });
   child = proc;
   const exited = new Promise<{ code: number | null; at: number }>((resolve) => proc.once("exit", (code) => resolve({ code, at: Date.now() })));
   relay.cut();

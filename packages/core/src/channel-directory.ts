@@ -38,8 +38,16 @@ export class ChannelDirectory {
 
   constructor(private readonly options: ChannelDirectoryOptions) {}
 
-  async current(now = Date.now()): Promise<ChannelSnapshot> {
-    if (this.snapshot && now - this.loadedAt < (this.options.maxAgeMs ?? 2_000)) return this.snapshot;
+  current(now = Date.now()): Promise<ChannelSnapshot> {
+    return this.fresh(this.options.maxAgeMs ?? 2_000, now);
+  }
+
+  /**
+   * A snapshot at most `maxAgeMs` old: before an irreversible decision taken for want of a route
+   * (10 无可用渠道), so that a route an administrator just added is not missed for up to maxAgeMs.
+   */
+  fresh(maxAgeMs = 250, now = Date.now()): Promise<ChannelSnapshot> {
+    if (this.snapshot && now - this.loadedAt < maxAgeMs) return Promise.resolve(this.snapshot);
     this.loading ??= this.load().finally(() => (this.loading = null));
     return this.loading;
   }

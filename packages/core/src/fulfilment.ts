@@ -350,7 +350,9 @@ export class Fulfilment {
    * route's hold time (无可用渠道); otherwise it waits where it is.
    */
   private async reroute(state: StepState, planned: PlannedMove[]): Promise<StepOutcome> {
-    const { order, snapshot, failure } = state;
+    const { order, failure } = state;
+    let { snapshot } = state;
+    if (!routeFor(snapshot.routes, order, this.options.defaultChannel)) snapshot = state.snapshot = await this.directory.fresh();
     const attempts = failure ? state.attempts.map((a) => (a.channel === failure.channel ? { ...a, outcome: failure.outcome, answer: failure.answer ?? a.answer, finished: true } : a)) : state.attempts;
     const route = routeFor(snapshot.routes, order, this.options.defaultChannel);
     const choice = route ? chooseChannel(route, order.faceValue, snapshot.standings, new Set(attempts.map((a) => a.channel))) : null;
