@@ -28,7 +28,7 @@ it("leaves steps queued behind a backlog to their job, and re-creates them once 
       return jobs.flatMap((job) => job.data.steps).length === 3 ? jobs : undefined;
     });
     await new Promise((r) => setTimeout(r, 800)); // past the grace: overdue, but still queued
-    expect(await platform.reconciler.runOnce()).toEqual({ fulfilment: 0, callbacks: 0, stranded: 0, orphans: 0 });
+    expect(await platform.reconciler.runOnce()).toEqual({ fulfilment: 0, callbacks: 0, stranded: 0, orphans: 0, slots: 0 });
     expect((await platform.queues.fulfilment.getJobs(["wait"])).map((job) => job.id)).toEqual(queued.map((job) => job.id));
 
     await platform.queues.fulfilment.drain(true); // Redis loses the waiting jobs
@@ -68,15 +68,15 @@ it("leaves callback rounds to their shared job while it waits or runs, and re-cr
 
     // Past the rounds' due time (their first attempt + the grace) while the job still waits, then runs.
     const later = () => new Date(Math.max(...failed.map((o) => o!.nextCheckAt!.getTime())) + 1_000);
-    expect(await platform.reconciler.runOnce(later())).toEqual({ fulfilment: 0, callbacks: 0, stranded: 0, orphans: 0 });
+    expect(await platform.reconciler.runOnce(later())).toEqual({ fulfilment: 0, callbacks: 0, stranded: 0, orphans: 0, slots: 0 });
     const taken = await worker.getNextJob("test-token");
     expect(taken?.id).toBe(shared.id);
-    expect(await platform.reconciler.runOnce(later())).toEqual({ fulfilment: 0, callbacks: 0, stranded: 0, orphans: 0 });
+    expect(await platform.reconciler.runOnce(later())).toEqual({ fulfilment: 0, callbacks: 0, stranded: 0, orphans: 0, slots: 0 });
     expect(await platform.queues.callback.getJobCounts("wait", "delayed")).toMatchObject({ wait: 0, delayed: 0 });
 
     // The job ends without closing the rounds (its worker lost, Redis emptied): each round gets a job of its own.
     await taken!.moveToCompleted("gone", "test-token", false);
-    expect(await platform.reconciler.runOnce(later())).toEqual({ fulfilment: 0, callbacks: 2, stranded: 0, orphans: 0 });
+    expect(await platform.reconciler.runOnce(later())).toEqual({ fulfilment: 0, callbacks: 2, stranded: 0, orphans: 0, slots: 0 });
     const recreated = await platform.queues.callback.getJobs(["wait"]);
     expect(recreated.map((job) => job.id).sort()).toEqual(rows.map((r) => callbackJobId({ rounds: [{ orderId: r.id, round: 1 }] })).sort());
     await platform.reconciler.runOnce(later()); // the same ids again: a no-op
@@ -107,13 +107,13 @@ it("lets queued work excuse an overdue order for QUEUED_EXCUSE_MAX_MS beyond the
     // Its job waits at the head of the queue: a backlog excuses the order for a while …
     expect((await platform.reconciler.runOnce(new Date(due + 500 + QUEUED_EXCUSE_MAX_MS / 2))).fulfilment).toBe(0);
     // … not for ever (the job is still there: adding it again is a no-op).
-    expect(await platform.reconciler.runOnce(new Date(due + 500 + QUEUED_EXCUSE_MAX_MS + 1_000))).toEqual({ fulfilment: 1, callbacks: 0, stranded: 0, orphans: 0 });
+    expect(await platform.reconciler.runOnce(new Date(due + 500 + QUEUED_EXCUSE_MAX_MS + 1_000))).toEqual({ fulfilment: 1, callbacks: 0, stranded: 0, orphans: 0, slots: 0 });
     expect(await platform.queues.fulfilment.getJobs(["wait"])).toHaveLength(1);
 
     // Redis loses the wait list: the job's hash is left in no list, and is replaced.
     await platform.redis.del(platform.queues.fulfilment.toKey("wait"));
     expect(await platform.queues.fulfilment.getJobState(jobId)).toBe("unknown");
-    expect(await platform.reconciler.runOnce(new Date(due + 1_000))).toEqual({ fulfilment: 1, callbacks: 0, stranded: 1, orphans: 0 });
+    expect(await platform.reconciler.runOnce(new Date(due + 1_000))).toEqual({ fulfilment: 1, callbacks: 0, stranded: 1, orphans: 0, slots: 0 });
     expect(await platform.queues.fulfilment.getJobState(jobId)).toBe("waiting");
   } finally {
     await db.end();

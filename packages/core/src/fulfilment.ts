@@ -1,11 +1,11 @@
 import type { ChannelOrder, ChannelStatus, RechargeChannel } from "@topup/channels";
 import type { Logger } from "@topup/config";
-import type { AttemptSummary, ChannelAttemptUpdate, OrderRecord, OrderRepository } from "@topup/db";
+import type { AttemptSummary, ChannelAttemptUpdate, ChannelSlotRepository, OrderRecord, OrderRepository } from "@topup/db";
 import { isTerminal, OrderStatus } from "@topup/protocol";
 import type { CallbackRound, FulfilmentStep, WorkQueues } from "@topup/queue";
 import { allThenFirstError } from "./all-settled";
 import type { ChannelDirectory, ChannelSnapshot } from "./channel-directory";
-import { chooseChannel, isEligible, routeFor } from "./routing";
+import { chooseChannel, isEligible, routeFor, type ChannelChoice, type ChannelStanding, type RoutingRoute } from "./routing";
 
 /**
  * Puts work for an order on the queues. The order's next_check_at (or open callback round) in the
@@ -150,6 +150,7 @@ export interface FulfilmentOptions {
 export class Fulfilment {
   constructor(
     private readonly orders: OrderRepository,
+    private readonly slots: ChannelSlotRepository,
     private readonly directory: ChannelDirectory,
     private readonly scheduler: FulfilmentScheduler,
     private readonly logger: Logger,
@@ -212,7 +213,8 @@ export class Fulfilment {
   private async placeNew(step: FulfilmentStep, snapshot: ChannelSnapshot): Promise<StepOutcome | undefined> {
     const code = this.options.defaultChannel;
     if (snapshot.routes.length > 0 || code === "" || snapshot.standings.get(code)?.balance !== null) return undefined;
-    if (!isEligible(snapshot.standings.get(code), 0)) return undefined;
+    const standing = snapshot.standings.get(code);
+    if (!isEligible(standing, 0) || standing.concurrency !== null) return undefined;
     const order = await this.commit(step.orderId, OrderStatus.Created, null, [placingWith(code, 1)], this.nextStepAt(snapshot, code));
     if (!order) return "stale";
     return this.follow({ order, attempts: [pendingAttempt(code, 1)], snapshot, polls: 0 }, 1);
@@ -355,7 +357,7 @@ export class Fulfilment {
     if (!routeFor(snapshot.routes, order, this.options.defaultChannel)) snapshot = state.snapshot = await this.directory.fresh();
     const attempts = failure ? state.attempts.map((a) => (a.channel === failure.channel ? { ...a, outcome: failure.outcome, answer: failure.answer ?? a.answer, finished: true } : a)) : state.attempts;
     const route = routeFor(snapshot.routes, order, this.options.defaultChannel);
-    const choice = route ? chooseChannel(route, order.faceValue, snapshot.standings, new Set(attempts.map((a) => a.channel))) : null;
+    const choice = route ? await this.claimChannel(order, route, snapshot.standings, new Set(attempts.map((a) => a.channel))) : null;
     const closing = failure ? { attempt: failure } : {};
     let nextCheckAt: Date;
     if (choice && "code" in choice) {
@@ -377,12 +379,30 @@ export class Fulfilment {
       nextCheckAt = new Date();
     }
     const moved = await this.commit(order.id, order.status, order.channel, planned, nextCheckAt);
-    if (!moved) return "stale";
+    if (!moved) {
+      if (choice && "code" in choice && snapshot.standings.get(choice.code)?.concurrency != null) await this.slots.release(choice.code, order.id);
+      return "stale";
+    }
     // Placed with its next channel: the push goes out now, in this job, as for a new order.
     if (choice && "code" in choice && moved.status === OrderStatus.Placing) {
       return this.follow({ order: moved, attempts: [...attempts, pendingAttempt(choice.code, attempts.length + 1)], snapshot, polls: 0 }, planned.length);
     }
     return this.scheduled(moved);
+  }
+
+  /**
+   * chooseChannel, with a slot taken for the order when the chosen channel has a concurrency limit:
+   * a channel whose slots are all taken (by any worker process) is not eligible now.
+   */
+  private async claimChannel(order: OrderRecord, route: RoutingRoute, standings: ReadonlyMap<string, ChannelStanding>, tried: ReadonlySet<string>): Promise<ChannelChoice> {
+    let current = standings;
+    for (;;) {
+      const choice = chooseChannel(route, order.faceValue, current, tried);
+      if (!("code" in choice)) return choice;
+      const standing = current.get(choice.code)!;
+      if (standing.concurrency === null || (await this.slots.claim(choice.code, order.id))) return choice;
+      current = new Map(current).set(choice.code, { ...standing, inFlight: standing.concurrency });
+    }
   }
 
   private nextStepAt(snapshot: ChannelSnapshot, code: string): Date {

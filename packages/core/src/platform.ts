@@ -4,6 +4,7 @@ import {
   AuditRepository,
   CallbackRepository,
   ChannelAttemptRepository,
+  ChannelSlotRepository,
   ChannelRepository,
   createDatabase,
   LedgerRepository,
@@ -54,6 +55,7 @@ export class Platform {
   readonly channelDirectory: ChannelDirectory;
   readonly routes: RouteRepository;
   readonly channelAttempts: ChannelAttemptRepository;
+  readonly slots: ChannelSlotRepository;
   readonly audit: AuditRepository;
   readonly directory: OperatorDirectory;
   readonly scheduler: FulfilmentScheduler;
@@ -90,6 +92,7 @@ export class Platform {
     this.channels = new ChannelRepository(this.db);
     this.routes = new RouteRepository(this.db);
     this.channelAttempts = new ChannelAttemptRepository(this.db);
+    this.slots = new ChannelSlotRepository(this.db);
     this.audit = new AuditRepository(this.db);
     this.directory = new OperatorDirectory(this.operators);
     this.scheduler = new FulfilmentScheduler(this.queues, logger);
@@ -128,9 +131,9 @@ export class Platform {
       logger,
       maxAgeMs: options.channelsMaxAgeMs,
     });
-    this.fulfilment = new Fulfilment(this.orders, this.channelDirectory, this.scheduler, logger, { defaultChannel: config.defaultChannel });
+    this.fulfilment = new Fulfilment(this.orders, this.slots, this.channelDirectory, this.scheduler, logger, { defaultChannel: config.defaultChannel });
     this.delivery = new CallbackDelivery(this.callbacks, this.callbackHttp, logger, config.callbackBackoffMs);
-    this.reconciler = new Reconciler(this.orders, this.scheduler, logger, {
+    this.reconciler = new Reconciler(this.orders, this.scheduler, this.slots, logger, {
       graceMs: options.reconcileGraceMs ?? 15_000,
       batchSize: 500,
     });

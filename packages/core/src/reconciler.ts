@@ -1,5 +1,5 @@
 import type { Logger } from "@topup/config";
-import type { OrderRepository } from "@topup/db";
+import type { ChannelSlotRepository, OrderRepository } from "@topup/db";
 import { isTerminal } from "@topup/protocol";
 import type { FulfilmentScheduler } from "./fulfilment";
 
@@ -14,12 +14,16 @@ export interface ReconcilerOptions {
   queuedExcuseMaxMs?: number;
   /** How often, at most, a cycle that found lost work also removes orphaned job hashes (default ORPHAN_SWEEP_EVERY_MS). */
   orphanSweepEveryMs?: number;
+  /** How often, at most, slots whose order is no longer with their channel are freed (default SLOT_SWEEP_EVERY_MS). */
+  slotSweepEveryMs?: number;
 }
 
 /** A backlog older than this is taken for a stuck or lost one, not a slow one. */
 export const QUEUED_EXCUSE_MAX_MS = 60_000;
 export const ORPHAN_SWEEP_EVERY_MS = 60_000;
 const ORPHANS_PER_SWEEP = 10_000;
+/** A slot may be held this long between its claim and its placement being committed. */
+export const SLOT_SWEEP_EVERY_MS = 30_000;
 
 export interface ReconcileResult {
   fulfilment: number;
@@ -28,6 +32,8 @@ export interface ReconcileResult {
   stranded: number;
   /** Job hashes in no state list, removed by this cycle's sweep. */
   orphans: number;
+  /** Channel slots held by orders no longer with that channel (a worker died between claim and placement), freed. */
+  slots: number;
 }
 
 /**
@@ -40,10 +46,12 @@ export interface ReconcileResult {
  */
 export class Reconciler {
   private lastOrphanSweep = 0;
+  private lastSlotSweep = 0;
 
   constructor(
     private readonly orders: OrderRepository,
     private readonly scheduler: FulfilmentScheduler,
+    private readonly slots: ChannelSlotRepository,
     private readonly logger: Logger,
     private readonly options: ReconcilerOptions = { graceMs: 15_000, batchSize: 500 },
   ) {}
@@ -56,8 +64,9 @@ export class Reconciler {
     // Terminal orders in the list have an open callback round; the others a fulfilment step.
     const callbacks = overdue.filter((order) => isTerminal(order.status)).length;
     const orphans = overdue.length > 0 ? await this.sweepOrphans(now) : 0;
-    const found = { fulfilment: overdue.length - callbacks, callbacks, stranded, orphans };
-    if (overdue.length > 0) this.logger.info("reconciled", found);
+    const slots = await this.sweepSlots(now);
+    const found = { fulfilment: overdue.length - callbacks, callbacks, stranded, orphans, slots };
+    if (overdue.length > 0 || slots > 0) this.logger.info("reconciled", found);
     return found;
   }
 
@@ -86,6 +95,16 @@ export class Reconciler {
     this.lastOrphanSweep = now.getTime();
     return this.scheduler.removeOrphans(ORPHANS_PER_SWEEP).catch((error: unknown) => {
       this.logger.warn("orphaned job sweep failed", { error });
+      return 0;
+    });
+  }
+
+  private async sweepSlots(now: Date): Promise<number> {
+    const every = this.options.slotSweepEveryMs ?? SLOT_SWEEP_EVERY_MS;
+    if (now.getTime() - this.lastSlotSweep < every) return 0;
+    this.lastSlotSweep = now.getTime();
+    return this.slots.sweep(every).catch((error: unknown) => {
+      this.logger.warn("channel slot sweep failed", { error });
       return 0;
     });
   }

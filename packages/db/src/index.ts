@@ -10,3 +10,4 @@ export { isDatabaseUnavailable } from "./errors";
 export { ChannelRepository, DuplicateChannelError, type NewChannel, type ChannelPatch, type ChannelChange, type UpstreamSettings } from "./channel-repository";
 export { RouteRepository, UnknownChannelError, type NewRoute, type RoutePatch } from "./route-repository";
 export { ChannelAttemptRepository } from "./channel-attempt-repository";
+export { ChannelSlotRepository } from "./channel-slot-repository";

@@ -377,6 +377,12 @@ export class OrderRepository {
         WHERE channel_attempts.order_id = moved.id AND channel_attempts.channel_code = checks.attempt_channel
           AND checks.attempt_outcome IS NOT NULL
       ),
+      -- The slot a channel with a concurrency limit gave the order, back once its attempt ends.
+      slot_freed AS (
+        UPDATE channel_slots SET order_id = NULL, claimed_at = NULL
+        FROM moved JOIN checks ON checks.id = moved.id
+        WHERE checks.attempt_final AND channel_slots.order_id = moved.id AND channel_slots.channel_code = checks.attempt_channel
+      ),
       attempt_opened AS (
         INSERT INTO channel_attempts (order_id, channel_code, attempt_no, started_at)
         SELECT moved.id, moved.channel, checks.open_attempt, moved.updated_at

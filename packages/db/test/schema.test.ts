@@ -171,6 +171,11 @@ describe("channels, routes and channel attempts", () => {
       },
     });
     expect(await db.channel.findUniqueOrThrow({ where: { code: channel.code } })).toEqual(channel);
+    // Its concurrency of 5 made its slots (a trigger); each round-trips through the model.
+    expect((await db.channelSlot.findMany({ where: { channelCode: channel.code }, orderBy: { slotNo: "asc" } })).map((s) => s.slotNo)).toEqual([0, 1, 2, 3, 4]);
+    const slot = await db.channelSlot.update({ where: { channelCode_slotNo: { channelCode: channel.code, slotNo: 4 } }, data: { orderId: 42n, claimedAt: new Date(1_700_000_000_006) } });
+    expect(await db.channelSlot.findUniqueOrThrow({ where: { channelCode_slotNo: { channelCode: channel.code, slotNo: 4 } } })).toEqual(slot);
+    await db.channelSlot.update({ where: { channelCode_slotNo: { channelCode: channel.code, slotNo: 4 } }, data: { orderId: null, claimedAt: null } });
 
     const route = await db.route.create({
       data: {
