@@ -1,5 +1,5 @@
-import { Client } from "pg";
 import { Capture, capturingLogger } from "../support/log-capture";
+import { queryRows } from "../support/postgres";
 import { ADMIN_TOKEN, startStack, type Stack } from "../support/stack";
 
 // PROTOCOL §11/§12 admin API for channels and routes: validation, audit, and an upstream's md5key
@@ -29,15 +29,7 @@ function upstreamBody(channelCode: string, md5key = newKey()) {
   return { code: channelCode, kind: "upstream", name: "上游甲", config: { baseUrl: "https://supplier.example:8443/topup", uid: "4001", md5key }, concurrency: 20, costBp: 9850 };
 }
 
-async function sql(text: string, values: unknown[] = []): Promise<any[]> {
-  const client = new Client({ connectionString: stack.config.databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const sql = (text: string, values: unknown[] = []) => queryRows(stack.config.databaseUrl, text, values);
 
 const auditRows = (targetType: string, targetId: string) =>
   sql("SELECT * FROM audit_log WHERE target_type = $1 AND target_id = $2 ORDER BY id", [targetType, targetId]);

@@ -1,6 +1,6 @@
 import type { ChildProcess } from "node:child_process";
-import { Client } from "pg";
 import { FakeSupplier } from "../support/fake-supplier";
+import { queryRows } from "../support/postgres";
 import { eventually, startStack, type Stack } from "../support/stack";
 import { startWorkerProcess } from "../support/worker-process";
 
@@ -23,15 +23,7 @@ afterAll(async () => {
   await supplier.close();
 });
 
-async function sql(text: string, values: unknown[] = []): Promise<any[]> {
-  const client = new Client({ connectionString: stack.config.databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const sql = (text: string, values: unknown[] = []) => queryRows(stack.config.databaseUrl, text, values);
 
 test("a channel limited to 2 never has more than 2 orders in flight, across two worker processes", async () => {
   expect((await stack.admin("POST", "/admin/channels", { code: "limited", kind: "upstream", concurrency: 2, config: { baseUrl: supplier.url, uid: supplier.uid, md5key: supplier.key } })).status).toBe(201);

@@ -23,3 +23,14 @@ export async function adminQuery(sql: string): Promise<void> {
 export function uniqueName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString("hex")}`;
 }
+
+/** The rows of one query on the database at `url`, on a connection of its own. */
+export async function queryRows(url: string, text: string, values: unknown[] = []): Promise<any[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
