@@ -67,7 +67,7 @@ export class ChannelDirectory {
         ? Promise.resolve([])
         : this.options.db.query<{ channel_code: string; n: number }>(
             "channel_in_flight",
-            "SELECT channel_code, count(*)::int AS n FROM channel_attempts WHERE finished_at IS NULL AND channel_code = ANY($1::varchar[]) GROUP BY channel_code",
+            "SELECT channel_code, count(*)::int AS n FROM channel_slots WHERE order_id IS NOT NULL AND channel_code = ANY($1::varchar[]) GROUP BY channel_code",
             [limited],
           ),
       uids.length === 0
