@@ -188,6 +188,24 @@ describe("the supplier's statuses (query answers)", () => {
     expect((await detail(order.id)).channelAttempts.map((a: any) => a.outcome)).toEqual(["failed", "succeeded"]);
   });
 
+  test("订单不存在 for an order the supplier took: pushed again to it, never failed over", async () => {
+    const r = await route(2);
+    let lost = false;
+    r.suppliers[0].onQuery = (o, _f, s) => {
+      if (o && !lost) {
+        lost = true;
+        s.orders.delete(o.serial);
+        return s.report(undefined);
+      }
+      return s.report(o && { ...o, statusId: 4 });
+    };
+    const order = await push(r.faceValue);
+    expect(await finalStatus(order.orderNo)).toBe("4");
+    expect(lost).toBe(true);
+    expect(r.suppliers[0].pushesOf(order.serial)).toHaveLength(2);
+    expect(r.suppliers[1].pushes).toHaveLength(0);
+  });
+
   test("a query answer with a wrong sign, or garbled, is unknown: asked again, never failed over", async () => {
     const r = await route(2);
     r.suppliers[0].onPush = (f, s) => s.take(f, 10);

@@ -323,7 +323,18 @@ export class Fulfilment {
 
   private async poll(channel: RechargeChannel, order: OrderRecord, state: StepState): Promise<Decision> {
     const lastSeen = order.status === OrderStatus.Unpaid ? "unpaid" : "paying";
-    return this.answered(channel, order, await channel.query(channelOrder(order), lastSeen), state);
+    const status = await channel.query(channelOrder(order), lastSeen);
+    if (status.state !== "not_found") return this.answered(channel, order, status, state);
+    // 订单不存在 for an order the channel took: it lost it, or answered from a replica behind. Pushing
+    // again is safe (the serial makes it the same order there); failing over on it never is.
+    this.logger.warn("channel does not know an order it took; pushing it again", { orderId: order.id, channel: channel.code });
+    const again = await channel.place(channelOrder(order));
+    if (again.outcome === "refused") {
+      state.failure = { channel: channel.code, outcome: "refused", answer: again.answer ?? again.reason, final: true };
+      return "failover";
+    }
+    state.noted = { channel: channel.code, outcome: again.outcome === "placed" ? "placed" : again.outcome, answer: again.answer ?? null, final: false };
+    return "ask-again";
   }
 
   /** A status the channel reported (a query's answer, or a supplier's callback) as a decision. */
