@@ -98,15 +98,19 @@ export function checkAdjustment(body: unknown): Checked<AdjustmentInput> {
   return { ok: true, value: { income, expenditure, record } };
 }
 
-export function checkResolution(body: unknown): Checked<{ status: 4 | 10; reason?: string }> {
+/** The statuses staff may move an order to (PROTOCOL §11): one legal step of §6 each. */
+export type ResolvedStatus = 0 | 2 | 4 | 10;
+
+export function checkResolution(body: unknown): Checked<{ status: ResolvedStatus; mobileOrderNo?: string; reason?: string }> {
   const checked = checkObject(body, {
-    status: (v) => (v === 4 || v === 10 ? null : "status must be 4 (充值成功) or 10 (充值失败)"),
+    status: (v) => (v === 0 || v === 2 || v === 4 || v === 10 ? null : "status must be 0 (未支付), 2 (网厅支付中), 4 (充值成功) or 10 (充值失败)"),
+    mobileOrderNo: (v) => (typeof v === "string" && /^[0-9A-Za-z_-]{1,64}$/.test(v) ? null : "mobileOrderNo must be 1-64 letters, digits, _ or -"),
     reason: (v) => (isText(v, 200, false) ? null : "reason must be a string of at most 200 characters, without control characters"),
   });
   if (!checked.ok) return checked;
-  const status = checked.value.status as 4 | 10 | undefined;
+  const status = checked.value.status as ResolvedStatus | undefined;
   if (status === undefined) return { ok: false, error: "status is required" };
-  return { ok: true, value: { status, reason: checked.value.reason as string | undefined } };
+  return { ok: true, value: { status, mobileOrderNo: checked.value.mobileOrderNo as string | undefined, reason: checked.value.reason as string | undefined } };
 }
 
 export interface ChannelInput {

@@ -18,7 +18,7 @@ import {
   type RouteRecord,
   type RouteRepository,
 } from "@topup/db";
-import { OrderStatus, STATUS_NAMES } from "@topup/protocol";
+import { canTransition, OrderStatus, STATUS_NAMES } from "@topup/protocol";
 import {
   checkAdjustment,
   checkChannelPatch,
@@ -256,21 +256,40 @@ export class AdminService {
     };
   }
 
-  /** Settles an order a channel left at 2 网厅支付中 (e.g. sandbox …0002) as 4 or 10, through the state machine. */
+  /**
+   * Staff move an order one legal step of the state machine (PROTOCOL §11, §12): an order held by a
+   * manual channel 6 → 0 → 2 → 4, or → 10 from any of those; an order any channel left at 2 (e.g.
+   * sandbox …0002) → 4 or 10. The order's channel attempt records the step; reaching 4 or 10 ends it.
+   */
   async resolveOrder(actor: string, id: string, body: unknown): Promise<AdminAnswer> {
     if (!ROW_ID.test(id)) return notFound(`order ${id}`);
     const checked = checkResolution(body);
     if (!checked.ok) return bad(checked.error);
+    const { status, mobileOrderNo, reason } = checked.value;
     const order = await this.deps.orders.findById(id);
     if (!order) return notFound(`order ${id}`);
-    if (order.status !== OrderStatus.Paying) {
-      return { status: 409, body: { error: `order is at ${order.status} ${STATUS_NAMES[order.status]}; only orders at 2 can be resolved` } };
+    const channel = order.channel ? await this.deps.channels.findByCode(order.channel) : null;
+    const manual = channel?.kind === "manual";
+    const from = order.status;
+    const resolvable = manual ? from === OrderStatus.Placing || from === OrderStatus.Unpaid || from === OrderStatus.Paying : from === OrderStatus.Paying;
+    if (!resolvable) {
+      const which = "orders at 2, or held by a manual channel at 6, 0 or 2";
+      return { status: 409, body: { error: `order is at ${from} ${STATUS_NAMES[from]}; only ${which} can be resolved` } };
     }
-    const moved = await this.deps.orders.transition(id, OrderStatus.Paying, checked.value.status, {
-      reason: `resolved by ${actor}${checked.value.reason ? `: ${checked.value.reason}` : ""}`,
+    if (!canTransition(from, status)) {
+      return { status: 409, body: { error: `order is at ${from} ${STATUS_NAMES[from]}; it cannot move to ${status} ${STATUS_NAMES[status]}` } };
+    }
+    const why = `resolved by ${actor}${reason ? `: ${reason}` : ""}`;
+    const final = status === OrderStatus.Succeeded || status === OrderStatus.Failed;
+    const outcome = status === OrderStatus.Succeeded ? "succeeded" : status === OrderStatus.Failed ? "failed" : "placed";
+    // No next check: a manual order is driven by staff alone, and 4 or 10 plan their callback.
+    const moved = await this.deps.orders.transitionPath(id, from, [{ to: status, reason: why }], {
+      fromChannel: order.channel,
+      mobileOrderNo,
+      attempt: order.channel ? { channel: order.channel, outcome, answer: why, final } : undefined,
     });
     if (!moved) return { status: 409, body: { error: "order moved meanwhile; look again" } };
-    await this.audit(actor, "order.resolve", id, { status: order.status }, { status: moved.status });
+    await this.audit(actor, "order.resolve", id, { status: from, mobileOrderNo: order.mobileOrderNo }, { status: moved.status, mobileOrderNo: moved.mobileOrderNo, reason: reason ?? null });
     await this.deps.scheduler.scheduleNext(moved);
     return { status: 200, body: orderView(moved) };
   }
