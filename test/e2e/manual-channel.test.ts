@@ -79,3 +79,18 @@ test("bad resolutions: 400 for an invalid body, 409 for an order no one may reso
   expect((await resolve(simId, { status: 0 })).status).toBe(409);
   expect((await resolve(simId, { status: 4 })).status).toBe(200);
 });
+
+test("staff list the orders waiting at 6 for the manual channel, a page at a time", async () => {
+  const waiting = [await held(), await held(), await held()];
+  const ids: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const res = await stack.admin("GET", `/admin/orders?channel=webhall&status=6&limit=2${cursor ? `&cursor=${cursor}` : ""}`);
+    expect(res.status).toBe(200);
+    for (const order of res.body.items) expect(order).toMatchObject({ channel: "webhall", status: 6 });
+    ids.push(...res.body.items.map((o: any) => o.id));
+    cursor = res.body.nextCursor;
+  } while (cursor);
+  expect(ids).toEqual(expect.arrayContaining(waiting.map((w) => w.id)));
+  expect(ids).toEqual([...ids].sort((a, b) => Number(b) - Number(a)));
+});

@@ -1,6 +1,6 @@
-import type { ChannelKind, RouteChannelEntry, UpstreamSettings } from "@topup/db";
+import type { CallbackState, ChannelKind, OrderFilter, RouteChannelEntry, UpstreamSettings } from "@topup/db";
 import { isValidAddressOrCidr } from "@topup/net";
-import { isNotifyUrl } from "@topup/protocol";
+import { isNotifyUrl, isOrderStatus } from "@topup/protocol";
 
 /** Validation of admin API bodies: pure, strict (unknown fields are refused: a typo must not pass silently). */
 export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -257,4 +257,66 @@ export function checkNewRoute(body: unknown): Checked<RouteInput & { channels: R
   if (!checked.ok) return checked;
   const { channels } = checked.value;
   return channels ? { ok: true, value: { ...checked.value, channels } } : { ok: false, error: "channels is required" };
+}
+
+export interface OrderQuery {
+  filter: OrderFilter;
+  limit: number;
+  /** From the cursor: only orders older than this id. */
+  before: string | null;
+}
+
+const CALLBACK_STATES: readonly string[] = ["none", "pending", "acked", "failed"] satisfies CallbackState[];
+/** ISO 8601 with a time zone (Z or ±hh:mm), so that no filter depends on the server's zone. */
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
+const ORDER_QUERY_FIELDS = ["uid", "orderNo", "phone", "serialNumber", "status", "channel", "callbackState", "from", "to", "limit", "cursor"];
+
+/** The cursor of GET /admin/orders: opaque to callers, the id the next page starts below. */
+export function orderCursor(beforeId: string): string {
+  return Buffer.from(`o:${beforeId}`).toString("base64url");
+}
+
+/** GET /admin/orders's query string (PROTOCOL §11); `paged` false for the CSV export (no limit or cursor). */
+export function checkOrderQuery(query: Record<string, unknown>, paged = true): Checked<OrderQuery> {
+  const text: Record<string, string> = {};
+  for (const [name, value] of Object.entries(query)) {
+    if (!ORDER_QUERY_FIELDS.includes(name) || (!paged && (name === "limit" || name === "cursor"))) return { ok: false, error: `unknown parameter ${name}` };
+    if (typeof value !== "string") return { ok: false, error: `${name} must be given once` };
+    text[name] = value;
+  }
+  const filter: OrderFilter = {};
+  for (const [name, pattern] of [["uid", /^[0-9A-Za-z_-]{1,32}$/], ["orderNo", /^[0-9A-Za-z_-]{1,64}$/], ["phone", /^1[3-9]\d{9}$/], ["serialNumber", /^\d{1,32}$/], ["channel", /^[a-z0-9_-]{1,32}$/]] as const) {
+    const v = text[name];
+    if (v === undefined) continue;
+    if (!pattern.test(v)) return { ok: false, error: `${name} is malformed` };
+    filter[name] = v;
+  }
+  if (text.status !== undefined) {
+    if (!/^\d{1,2}$/.test(text.status) || !isOrderStatus(Number(text.status))) return { ok: false, error: "status must be one of 5, 6, 0, 2, 4, 1, 9, 10" };
+    filter.status = Number(text.status);
+  }
+  if (text.callbackState !== undefined) {
+    if (!CALLBACK_STATES.includes(text.callbackState)) return { ok: false, error: `callbackState must be one of ${CALLBACK_STATES.join(", ")}` };
+    filter.callbackState = text.callbackState;
+  }
+  for (const name of ["from", "to"] as const) {
+    const v = text[name];
+    if (v === undefined) continue;
+    const at = new Date(v);
+    if (!ISO_INSTANT.test(v) || Number.isNaN(at.getTime())) return { ok: false, error: `${name} must be an ISO 8601 time with its zone, e.g. 2026-12-06T00:00:00+08:00` };
+    filter[name] = at;
+  }
+  if (filter.from && filter.to && filter.from >= filter.to) return { ok: false, error: "from must be before to" };
+  let limit = 50;
+  if (text.limit !== undefined) {
+    if (!/^\d{1,3}$/.test(text.limit) || Number(text.limit) < 1 || Number(text.limit) > 500) return { ok: false, error: "limit must be an integer from 1 to 500" };
+    limit = Number(text.limit);
+  }
+  let before: string | null = null;
+  if (text.cursor !== undefined) {
+    const decoded = /^o:([1-9]\d{0,18})$/.exec(Buffer.from(text.cursor, "base64url").toString("utf8"));
+    if (!decoded || orderCursor(decoded[1]) !== text.cursor) return { ok: false, error: "cursor is not one this API gave" };
+    before = decoded[1];
+  }
+  return { ok: true, value: { filter, limit, before } };
 }

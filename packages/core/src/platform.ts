@@ -10,6 +10,7 @@ import {
   LedgerRepository,
   OperatorRepository,
   OrderRepository,
+  OrderSearch,
   RouteRepository,
   type Database,
 } from "@topup/db";
@@ -118,6 +119,7 @@ export class Platform {
       channels: this.channels,
       routes: this.routes,
       channelAttempts: this.channelAttempts,
+      search: new OrderSearch(this.db),
       audit: this.audit,
       scheduler: this.scheduler,
       logger,

@@ -11,3 +11,4 @@ export { ChannelRepository, DuplicateChannelError, type NewChannel, type Channel
 export { RouteRepository, UnknownChannelError, type NewRoute, type RoutePatch } from "./route-repository";
 export { ChannelAttemptRepository } from "./channel-attempt-repository";
 export { ChannelSlotRepository } from "./channel-slot-repository";
+export { OrderSearch, type OrderFilter, type OrderPage } from "./order-search";
