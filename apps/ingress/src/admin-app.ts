@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import bodyParser from "body-parser";
 import express, { type ErrorRequestHandler, type Request, type RequestHandler } from "express";
 import type { Logger } from "@topup/config";
-import type { AdminAnswer, AdminService } from "@topup/core";
+import type { AdminAnswer, AdminService, CsvAnswer } from "@topup/core";
 
 /** Constant-time comparison of bearer tokens (hashing first makes the lengths equal). */
 export function tokenMatches(expected: string, given: string): boolean {
@@ -65,22 +65,27 @@ export function createAdminApp(admin: AdminService, token: string, logger: Logge
   app.patch("/admin/routes/:id", route((req) => admin.updateRoute(actorOf(req), param(req, "id"), req.body)));
   app.delete("/admin/routes/:id", route((req) => admin.deleteRoute(actorOf(req), param(req, "id"))));
   app.get("/admin/orders", route((req) => admin.listOrders(req.query)));
-  app.get("/admin/orders/export.csv", async (req, res) => {
-    const answer = await admin.exportOrders(req.query);
-    if (!("lines" in answer)) return void res.status(answer.status).json(answer.body);
-    res.status(200).set({ "Content-Type": "text/csv; charset=utf-8", "Content-Disposition": 'attachment; filename="orders.csv"' });
-    try {
-      for await (const line of answer.lines) {
-        // Backpressure: a slow reader holds the next page's read, not memory.
-        if (!res.write(line)) await new Promise((resolve) => res.once("drain", resolve).once("close", resolve));
-        if (res.destroyed) return;
+  /** Sends a CSV answer line by line (a JSON answer, such as a 400, as JSON). */
+  const csv =
+    (filename: string, produce: (req: Request) => Promise<CsvAnswer>): RequestHandler =>
+    async (req, res) => {
+      const answer = await produce(req);
+      if (!("lines" in answer)) return void res.status(answer.status).json(answer.body);
+      res.status(200).set({ "Content-Type": "text/csv; charset=utf-8", "Content-Disposition": `attachment; filename="${filename}"` });
+      try {
+        for await (const line of answer.lines) {
+          // Backpressure: a slow reader holds the next page's read, not memory.
+          if (!res.write(line)) await new Promise((resolve) => res.once("drain", resolve).once("close", resolve));
+          if (res.destroyed) return;
+        }
+        res.end();
+      } catch (error) {
+        logger.error("CSV export failed", { error });
+        res.destroy(error as Error); // a truncated CSV must not look complete
       }
-      res.end();
-    } catch (error) {
-      logger.error("order export failed", { error });
-      res.destroy(error as Error); // a truncated CSV must not look complete
-    }
-  });
+    };
+  app.get("/admin/orders/export.csv", csv("orders.csv", (req) => admin.exportOrders(req.query)));
+  app.get("/admin/reports/daily", csv("daily-report.csv", (req) => admin.dailyReport(req.query)));
   app.get("/admin/orders/:id", route((req) => admin.getOrder(param(req, "id"))));
   app.post("/admin/orders/:id/resolve", route((req) => admin.resolveOrder(actorOf(req), param(req, "id"), req.body)));
   app.post("/admin/orders/:id/resend-callback", route((req) => admin.resendCallback(actorOf(req), param(req, "id"))));

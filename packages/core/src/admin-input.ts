@@ -320,3 +320,23 @@ export function checkOrderQuery(query: Record<string, unknown>, paged = true): C
   }
   return { ok: true, value: { filter, limit, before } };
 }
+
+/** The longest range one daily report covers. */
+export const REPORT_MAX_DAYS = 366;
+
+/** GET /admin/reports/daily's query: `from` and `to` as YYYY-MM-DD (Asia/Shanghai days, both included), `format` json or csv. */
+export function checkReportQuery(query: Record<string, unknown>): Checked<{ from: string; to: string; format: "json" | "csv" }> {
+  for (const [name, value] of Object.entries(query)) {
+    if (!["from", "to", "format"].includes(name)) return { ok: false, error: `unknown parameter ${name}` };
+    if (typeof value !== "string") return { ok: false, error: `${name} must be given once` };
+  }
+  const { from, to, format = "json" } = query as Record<string, string | undefined>;
+  const day = (v: string | undefined) => (v !== undefined && /^\d{4}-\d{2}-\d{2}$/.test(v) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v) ? Date.parse(`${v}T00:00:00Z`) : null);
+  const start = day(from);
+  const end = day(to);
+  if (start === null || end === null) return { ok: false, error: "from and to are required, as calendar days YYYY-MM-DD" };
+  if (end < start) return { ok: false, error: "to must not be before from" };
+  if ((end - start) / 86_400_000 + 1 > REPORT_MAX_DAYS) return { ok: false, error: `a report covers at most ${REPORT_MAX_DAYS} days` };
+  if (format !== "json" && format !== "csv") return { ok: false, error: "format must be json or csv" };
+  return { ok: true, value: { from: from!, to: to!, format } };
+}

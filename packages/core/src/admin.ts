@@ -15,6 +15,7 @@ import {
   type OperatorRepository,
   type OrderRecord,
   type OrderSearch,
+  type ReportRepository,
   type OrderRepository,
   type RouteRecord,
   type RouteRepository,
@@ -29,6 +30,7 @@ import {
   checkNewRoute,
   checkOperatorPatch,
   checkOrderQuery,
+  checkReportQuery,
   checkResolution,
   orderCursor,
   checkRoutePatch,
@@ -55,6 +57,7 @@ export interface AdminDeps {
   routes: RouteRepository;
   channelAttempts: ChannelAttemptRepository;
   search: OrderSearch;
+  reports: ReportRepository;
   audit: AuditRepository;
   scheduler: FulfilmentScheduler;
   logger: Logger;
@@ -82,6 +85,8 @@ export function operatorView(op: OperatorRecord, withKey = false) {
     updatedAt: op.updatedAt.toISOString(),
   };
 }
+
+const REPORT_COLUMNS = ["day", "uid", "channel", "orders", "failed", "faceValue", "income", "cost", "margin"] as const;
 
 const ORDER_CSV_COLUMNS = [
   "id", "serialNumber", "operatorId", "orderNo", "orderType", "mobileType", "phoneNumber", "faceValue", "status", "statusName",
@@ -285,6 +290,23 @@ export class AdminService {
       }
     }
     return { status: 200, lines: lines() };
+  }
+
+  /**
+   * GET /admin/reports/daily: per Shanghai day an order ended on, operator and channel — succeeded
+   * and failed orders, face value, income (订单收款), channel cost and margin, with totals; or as CSV.
+   */
+  async dailyReport(query: Record<string, unknown>): Promise<CsvAnswer> {
+    const checked = checkReportQuery(query);
+    if (!checked.ok) return bad(checked.error);
+    const rows = await this.deps.reports.daily(checked.value.from, checked.value.to);
+    if (checked.value.format === "csv") {
+      const lines = [csvLine(REPORT_COLUMNS), ...rows.map((row) => csvLine(REPORT_COLUMNS.map((column) => row[column])))];
+      return { status: 200, lines: (async function* () { yield* lines; })() };
+    }
+    const totals = { orders: 0, failed: 0, faceValue: 0, income: 0, cost: 0, margin: 0 };
+    for (const row of rows) for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += row[key];
+    return { status: 200, body: { from: checked.value.from, to: checked.value.to, timeZone: "Asia/Shanghai", rows, totals } };
   }
 
   async getOrder(id: string): Promise<AdminAnswer> {

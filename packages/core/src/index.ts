@@ -5,6 +5,6 @@ export { OperatorDirectory, type KnownOperator } from "./operator-directory";
 export { Fulfilment, FulfilmentScheduler, nextStatus, pollDelayMs, type NotifyAnswer, type StepOutcome } from "./fulfilment";
 export { CallbackDelivery, type DeliveryOutcome } from "./callback-delivery";
 export { Reconciler, QUEUED_EXCUSE_MAX_MS, type ReconcileResult, type ReconcilerOptions } from "./reconciler";
-export { AdminService, operatorView, type AdminAnswer, type AdminDeps } from "./admin";
+export { AdminService, operatorView, type AdminAnswer, type AdminDeps, type CsvAnswer } from "./admin";
 export { RateLimiter } from "./rate-limiter";
 export { chooseChannel, isEligible, routeFor, DEFAULT_HOLD_MS, type ChannelChoice, type ChannelStanding, type RouteEntry, type RoutedOrder, type RoutingRoute } from "./routing";

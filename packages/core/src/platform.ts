@@ -11,6 +11,7 @@ import {
   OperatorRepository,
   OrderRepository,
   OrderSearch,
+  ReportRepository,
   RouteRepository,
   type Database,
 } from "@topup/db";
@@ -120,6 +121,7 @@ export class Platform {
       routes: this.routes,
       channelAttempts: this.channelAttempts,
       search: new OrderSearch(this.db),
+      reports: new ReportRepository(this.db),
       audit: this.audit,
       scheduler: this.scheduler,
       logger,

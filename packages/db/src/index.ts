@@ -12,3 +12,4 @@ export { RouteRepository, UnknownChannelError, type NewRoute, type RoutePatch } 
 export { ChannelAttemptRepository } from "./channel-attempt-repository";
 export { ChannelSlotRepository } from "./channel-slot-repository";
 export { OrderSearch, type OrderFilter, type OrderPage } from "./order-search";
+export { ReportRepository, type DailyReportRow } from "./report-repository";
