@@ -7,7 +7,7 @@ export { LedgerRepository, type BalanceSnapshot, type Adjustment } from "./ledge
 export { CallbackRepository, type CallbackAttemptInput, type CallbackDelivery } from "./callback-repository";
 export { AuditRepository, type AuditEvent } from "./audit-repository";
 export { isDatabaseUnavailable } from "./errors";
-export { ChannelRepository, DuplicateChannelError, type NewChannel, type ChannelPatch, type ChannelChange, type UpstreamSettings } from "./channel-repository";
+export { ChannelRepository, DuplicateChannelError, type NewChannel, type ChannelPatch, type ChannelChange, type UpstreamSettings, type CallCounts, type CircuitRow } from "./channel-repository";
 export { RouteRepository, UnknownChannelError, type NewRoute, type RoutePatch } from "./route-repository";
 export { ChannelAttemptRepository } from "./channel-attempt-repository";
 export { ChannelSlotRepository } from "./channel-slot-repository";

@@ -108,7 +108,10 @@ export interface ChannelRecord {
   balanceReadAt: Date | null;
   circuitState: CircuitState;
   circuitOpenedAt: Date | null;
+  /** Errors (unknown outcomes) since the last call the channel answered in the protocol. */
   consecutiveFailures: number;
+  /** Calls answered in the protocol since the last error (a half-open circuit's probation). */
+  consecutiveSuccesses: number;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -159,7 +159,7 @@ describe("every Prisma model against the migrated database", () => {
 describe("channels, routes and channel attempts", () => {
   it("has the simulator channel after migrating, enabled and with a closed circuit", async () => {
     const simulator = await db.channel.findUniqueOrThrow({ where: { code: "simulator" } });
-    expect(simulator).toMatchObject({ kind: "simulator", enabled: true, config: {}, md5key: null, concurrency: null, costBp: 0, balance: null, circuitState: "closed", consecutiveFailures: 0 });
+    expect(simulator).toMatchObject({ kind: "simulator", enabled: true, config: {}, md5key: null, concurrency: null, costBp: 0, balance: null, circuitState: "closed", consecutiveFailures: 0, consecutiveSuccesses: 0, balanceClaimedAt: null });
   });
 
   it("round-trips every field of the channel, route and attempt models", async () => {
@@ -167,7 +167,8 @@ describe("channels, routes and channel attempts", () => {
       data: {
         code: "schema-up_1", kind: "upstream", name: "上游", enabled: false, config: { baseUrl: "https://supplier.example/x", uid: "77" },
         md5key: "a".repeat(32), concurrency: 5, costBp: 9800, balance: 123456789012n, balanceReadAt: new Date(1_700_000_000_001),
-        circuitState: "half_open", circuitOpenedAt: new Date(1_700_000_000_002), consecutiveFailures: 3,
+        circuitState: "half_open", circuitOpenedAt: new Date(1_700_000_000_002), consecutiveFailures: 3, consecutiveSuccesses: 2,
+        balanceClaimedAt: new Date(1_700_000_000_003),
       },
     });
     expect(await db.channel.findUniqueOrThrow({ where: { code: channel.code } })).toEqual(channel);
