@@ -1,6 +1,7 @@
 import { ManualChannel, SimulatorChannel, type RechargeChannel } from "@topup/channels";
 import type { Logger } from "@topup/config";
 import type { ChannelRecord, ChannelRepository, Database, RouteRepository, UpstreamSettings } from "@topup/db";
+import type { ChannelHealth } from "./channel-health";
 import type { ChannelStanding, RoutingRoute } from "./routing";
 
 /** What fulfilment routes with, as of one read of the database. */
@@ -22,6 +23,10 @@ export interface ChannelDirectoryOptions {
   logger: Logger;
   /** How long a snapshot serves before the next use reads the database again (default 2 s). */
   maxAgeMs?: number;
+  /** Measures every client's calls (but a manual channel's: staff answer those, not a channel). */
+  health?: ChannelHealth;
+  /** For tests: a client of their own for a channel (undefined: the one its kind builds). */
+  channelClient?: (record: ChannelRecord) => RechargeChannel | undefined;
 }
 
 /**
@@ -106,15 +111,19 @@ export class ChannelDirectory {
     const version = record.updatedAt.getTime();
     const known = this.clients.get(record.code);
     if (known && known.version === version) return known.channel;
-    let channel: RechargeChannel | null = null;
-    if (record.kind === "simulator") channel = new SimulatorChannel(this.options.simulatorStepMs);
-    else if (record.kind === "manual") channel = new ManualChannel(record.code);
-    else {
-      const settings = await this.options.channels.upstreamCredentials(record.code);
-      if (settings) channel = this.options.upstream(record.code, settings);
-      else this.options.logger.warn("upstream channel without its settings; not used", { channel: record.code });
-    }
+    let channel = this.options.channelClient?.(record) ?? (await this.build(record));
+    if (channel && record.kind !== "manual" && this.options.health) channel = this.options.health.measure(channel);
     if (channel) this.clients.set(record.code, { version, channel });
     return channel;
+  }
+
+  /** The client the channel's kind makes. */
+  private async build(record: ChannelRecord): Promise<RechargeChannel | null> {
+    if (record.kind === "simulator") return new SimulatorChannel(this.options.simulatorStepMs);
+    if (record.kind === "manual") return new ManualChannel(record.code);
+    const settings = await this.options.channels.upstreamCredentials(record.code);
+    if (settings) return this.options.upstream(record.code, settings);
+    this.options.logger.warn("upstream channel without its settings; not used", { channel: record.code });
+    return null;
   }
 }
