@@ -163,8 +163,12 @@ describe("GET /admin/channels", () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
       balance: 123456789012, balanceReadAt: readAt.toISOString(),
-      circuit: { state: "open", openedAt: readAt.toISOString(), consecutiveFailures: 4 },
-      health: { inFlight: null, successRate: null },
+      circuit: { state: "open", openedAt: readAt.toISOString(), consecutiveFailures: 4, consecutiveSuccesses: 0 },
+      // No calls yet (docs/channels.md "Channel health"; test/e2e/channel-health.test.ts has calls).
+      health: {
+        window: 60, calls: 0, errors: 0, successRate: null, orders: { succeeded: 0, failed: 0, successRate: null },
+        latencyMs: { p50: null, p95: null, avg: null }, consecutiveErrors: 4, circuit: { state: "open", openedAt: readAt.toISOString() }, inFlight: 0,
+      },
     });
     const missing = await stack.admin("GET", "/admin/channels/nowhere");
     expect(missing.status).toBe(404);
@@ -195,6 +199,7 @@ describe("PATCH /admin/channels/:code", () => {
     [{ config: { baseUrl: "http://s.example" } }, "config is only for upstream channels, not manual"],
     [{ costBp: -1 }, "costBp must be an integer from 0 to 10000"],
     [{ circuitState: "closed" }, "unknown field circuitState"],
+    [{ circuit: "open" }, 'circuit can only be set to "closed" (a reset)'],
   ])("refuses %j with 400 and changes nothing", async (body, error) => {
     const created = await createChannel({ code: code("refuse"), kind: "manual" });
     const res = await stack.admin("PATCH", `/admin/channels/${created.code}`, body);

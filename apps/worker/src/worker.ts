@@ -28,7 +28,7 @@ function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
 export interface WorkerService {
   platform: Platform;
   reconcileNow(): Promise<ReconcileResult>;
-  /** Finishes active jobs (or hands them back), stops the reconciler, releases connections. */
+  /** Finishes active jobs (or hands them back), stops the reconciler, the health flushes and balance polls, releases connections. */
   close(): Promise<void>;
 }
 
@@ -101,6 +101,10 @@ export async function startWorker(config: PlatformConfig, logger: Logger, option
   const timer = everyMs > 0 ? setInterval(() => void reconcileNow().catch(() => undefined), everyMs) : undefined;
   timer?.unref();
 
+  // Channel health (its flushes and the circuit breaker) and the suppliers' balances: docs/channels.md.
+  platform.channelHealth.start();
+  platform.balancePoller.start();
+
   await Promise.all([fulfilment.waitUntilReady(), callbacks.waitUntilReady()]);
   logger.info("worker ready", { queuePrefix: config.queuePrefix });
 
@@ -121,6 +125,8 @@ export async function startWorker(config: PlatformConfig, logger: Logger, option
       const graceMs = options.closeGraceMs ?? CLOSE_GRACE_MS;
       const stopped = await settlesWithin(Promise.all([fulfilment.close(), callbacks.close(), reconciling]), graceMs);
       if (!stopped) logger.warn("active jobs not finished within the grace period; their locks will expire and hand them back", { graceMs });
+      // After the jobs: the last flush reports their calls.
+      if (!(await settlesWithin(Promise.all([platform.channelHealth.stop(), platform.balancePoller.stop()]), 5_000))) logger.warn("channel health and balance polls not stopped within 5 s");
       connection.disconnect();
       if (!(await settlesWithin(platform.close(), 5_000))) logger.warn("connections not released within 5 s");
     },

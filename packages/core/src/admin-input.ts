@@ -170,7 +170,7 @@ export function checkNewChannel(body: unknown): Checked<NewChannelInput> {
   return { ok: true, value: value as NewChannelInput };
 }
 
-export type ChannelPatchInput = Omit<ChannelInput, "code" | "kind">;
+export type ChannelPatchInput = Omit<ChannelInput, "code" | "kind"> & { circuit?: "closed" };
 
 /** Any field but code and kind; an upstream's config fields may come one by one (a new md5key alone rotates it). */
 export function checkChannelPatch(body: unknown, kind: ChannelKind): Checked<ChannelPatchInput> {
@@ -178,6 +178,8 @@ export function checkChannelPatch(body: unknown, kind: ChannelKind): Checked<Cha
     ...CHANNEL_FIELDS,
     code: () => "code cannot be changed",
     kind: () => "kind cannot be changed",
+    // The breaker moves the circuit; an administrator may only reset it (docs/channels.md).
+    circuit: (v) => (v === "closed" ? null : 'circuit can only be set to "closed" (a reset)'),
   });
   if (!checked.ok) return checked;
   const value = checked.value as ChannelPatchInput;

@@ -35,6 +35,7 @@ import {
   orderCursor,
   checkRoutePatch,
 } from "./admin-input";
+import type { ChannelHealth } from "./channel-health";
 import type { FulfilmentScheduler } from "./fulfilment";
 import type { OperatorDirectory } from "./operator-directory";
 
@@ -60,6 +61,8 @@ export interface AdminDeps {
   reports: ReportRepository;
   audit: AuditRepository;
   scheduler: FulfilmentScheduler;
+  /** Channels' sliding windows (GET /admin/channels…) and circuit resets. */
+  health: ChannelHealth;
   logger: Logger;
 }
 
@@ -148,6 +151,7 @@ function channelView(channel: ChannelRecord) {
       state: channel.circuitState,
       openedAt: channel.circuitOpenedAt?.toISOString() ?? null,
       consecutiveFailures: channel.consecutiveFailures,
+      consecutiveSuccesses: channel.consecutiveSuccesses,
     },
     createdAt: channel.createdAt.toISOString(),
     updatedAt: channel.updatedAt.toISOString(),
@@ -398,16 +402,34 @@ export class AdminService {
     }
   }
 
+  /** Every channel, each with a summary of its health: its window's calls and success rate, its orders in flight. */
   async listChannels(): Promise<AdminAnswer> {
     const channels = await this.deps.channels.list();
-    return { status: 200, body: channels.map(channelView) };
+    const health = await this.healthOf(channels);
+    return {
+      status: 200,
+      body: channels.map((channel, i) => {
+        const { window, calls, successRate, inFlight } = health[i];
+        return { ...channelView(channel), health: { window, calls, successRate, inFlight } };
+      }),
+    };
   }
 
-  /** The channel with its circuit, last known balance and health (figures not gathered yet: null). */
+  /** The channel with its circuit, last known balance and health over the sliding window (docs/channels.md). */
   async getChannel(code: string): Promise<AdminAnswer> {
     const channel = await this.deps.channels.findByCode(code);
     if (!channel) return notFound(`channel ${code}`);
-    return { status: 200, body: { ...channelView(channel), health: { inFlight: null, successRate: null } } };
+    const [health] = await this.healthOf([channel]);
+    return { status: 200, body: { ...channelView(channel), health } };
+  }
+
+  private async healthOf(channels: readonly ChannelRecord[]) {
+    const codes = channels.map((c) => c.code);
+    const [figures, inFlight] = await Promise.all([this.deps.health.figures(codes), this.deps.channelAttempts.inFlight(codes)]);
+    return channels.map((channel) => ({
+      ...this.deps.health.view(channel, figures?.get(channel.code) ?? null),
+      inFlight: inFlight.get(channel.code) ?? 0,
+    }));
   }
 
   async updateChannel(actor: string, code: string, body: unknown): Promise<AdminAnswer> {
@@ -417,6 +439,8 @@ export class AdminService {
     if (!checked.ok) return bad(checked.error);
     const changed = await this.deps.channels.update(code, checked.value);
     if (!changed) return notFound(`channel ${code}`);
+    // A reset starts the channel afresh, like a probation that closed it: the calls before no longer count.
+    if (checked.value.circuit === "closed") await this.deps.health.forget(code);
     const rotated = changed.md5keyChanged;
     await this.audit(
       actor,

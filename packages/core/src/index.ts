@@ -8,3 +8,8 @@ export { Reconciler, QUEUED_EXCUSE_MAX_MS, type ReconcileResult, type Reconciler
 export { AdminService, operatorView, type AdminAnswer, type AdminDeps, type CsvAnswer } from "./admin";
 export { RateLimiter } from "./rate-limiter";
 export { chooseChannel, isEligible, routeFor, DEFAULT_HOLD_MS, type ChannelChoice, type ChannelStanding, type RouteEntry, type RoutedOrder, type RoutingRoute } from "./routing";
+export { nextCircuit, canMoveCircuit, successRate, CIRCUIT_TRANSITIONS, DEFAULT_CIRCUIT, type CallResult, type CircuitInput, type CircuitMove, type CircuitSettings, type CircuitState } from "./circuit-breaker";
+export { ChannelHealth, MeasuredChannel, classifyPlace, classifyStatus, type ChannelHealthOptions, type HealthView } from "./channel-health";
+export { HealthWindow, CallFigures, CallTally, latencyBucket, latencyPercentile, LATENCY_BOUNDS_MS, type OrderVerdict } from "./health-window";
+export { BalancePoller, type BalancePoll, type BalancePollerOptions } from "./balance-poller";
+export { ChannelDirectory, type ChannelDirectoryOptions, type ChannelSnapshot } from "./channel-directory";

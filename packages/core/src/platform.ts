@@ -17,9 +17,13 @@ import {
 } from "@topup/db";
 import { AddressMatcher, CallbackHttpClient, type LookupAll } from "@topup/net";
 import { checkEvictionPolicy, createProducerConnection, createWorkerConnection, WorkQueues, type Redis } from "@topup/queue";
+import type { RechargeChannel } from "@topup/channels";
+import type { ChannelRecord } from "@topup/db";
 import { AdminService } from "./admin";
+import { BalancePoller, type BalancePollerOptions } from "./balance-poller";
 import { CallbackDelivery } from "./callback-delivery";
 import { ChannelDirectory } from "./channel-directory";
+import { ChannelHealth, type ChannelHealthOptions } from "./channel-health";
 import { Fulfilment, FulfilmentScheduler } from "./fulfilment";
 import { OperatorApi } from "./operator-api";
 import { OperatorDirectory } from "./operator-directory";
@@ -39,6 +43,11 @@ export interface PlatformOptions {
   upstream?: Pick<UpstreamConfig, "firstQueryMs" | "timeoutMs">;
   /** How overdue queued work must be before the reconciler re-creates it (default 15 s). */
   reconcileGraceMs?: number;
+  /** The circuit breaker's thresholds and the health flush (docs/channels.md). */
+  channelHealth?: ChannelHealthOptions;
+  balancePolls?: BalancePollerOptions;
+  /** For tests: a channel client of their own (undefined: the one the channel's kind builds). */
+  channelClient?: (record: ChannelRecord) => RechargeChannel | undefined;
 }
 
 /**
@@ -55,6 +64,8 @@ export class Platform {
   readonly callbacks: CallbackRepository;
   readonly channels: ChannelRepository;
   readonly channelDirectory: ChannelDirectory;
+  readonly channelHealth: ChannelHealth;
+  readonly balancePoller: BalancePoller;
   readonly routes: RouteRepository;
   readonly channelAttempts: ChannelAttemptRepository;
   readonly slots: ChannelSlotRepository;
@@ -111,6 +122,7 @@ export class Platform {
       logger,
       lookup: options.lookup,
     });
+    this.channelHealth = new ChannelHealth({ channels: this.channels, redis: this.redis, prefix: config.queuePrefix, logger }, options.channelHealth);
     this.admin = new AdminService({
       operators: this.operators,
       directory: this.directory,
@@ -124,6 +136,7 @@ export class Platform {
       reports: new ReportRepository(this.db),
       audit: this.audit,
       scheduler: this.scheduler,
+      health: this.channelHealth,
       logger,
     });
     this.channelDirectory = new ChannelDirectory({
@@ -134,7 +147,10 @@ export class Platform {
       upstream: (code, settings) => new UpstreamChannel(code, { ...settings, notifyUrl: channelNotifyUrl(config.publicBaseUrl, code), ...options.upstream }),
       logger,
       maxAgeMs: options.channelsMaxAgeMs,
+      health: this.channelHealth,
+      channelClient: options.channelClient,
     });
+    this.balancePoller = new BalancePoller(this.channelDirectory, this.channels, logger, options.balancePolls);
     this.fulfilment = new Fulfilment(this.orders, this.slots, this.channelDirectory, this.scheduler, logger, { defaultChannel: config.defaultChannel });
     this.delivery = new CallbackDelivery(this.callbacks, this.callbackHttp, logger, config.callbackBackoffMs);
     this.reconciler = new Reconciler(this.orders, this.scheduler, this.slots, logger, {

@@ -61,6 +61,14 @@ describe("admin input", () => {
     expect(checkChannelPatch({ kind: "upstream" }, "upstream")).toEqual({ ok: false, error: "kind cannot be changed" });
   });
 
+  it("lets a channel patch reset the circuit, and do nothing else with it; a new channel has no such field", () => {
+    expect(checkChannelPatch({ circuit: "closed" }, "manual")).toEqual({ ok: true, value: { circuit: "closed" } });
+    for (const circuit of ["open", "half_open", null, true]) {
+      expect(checkChannelPatch({ circuit }, "manual")).toEqual({ ok: false, error: 'circuit can only be set to "closed" (a reset)' });
+    }
+    expect(checkNewChannel({ code: "x", kind: "manual", circuit: "closed" })).toEqual({ ok: false, error: "unknown field circuit" });
+  });
+
   it("gives a bare route channel its position as tier and weight 1", () => {
     const checked = checkNewRoute({ channels: ["a", { code: "b", weight: 2 }, { code: "c", tier: 0 }], faceValues: null });
     expect(checked).toEqual({
