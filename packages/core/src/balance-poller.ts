@@ -65,13 +65,17 @@ export class BalancePoller {
     return result;
   }
 
-  /** Polls now and every everyMs (0: never) until stop(); one poll at a time. */
+  /**
+   * Polls every everyMs (0: never) until stop(); one poll at a time. Not at once: the balances
+   * known are in the database, and a read of the channel directory as the worker starts would be
+   * the snapshot its first orders route by (a route created just then could be missed for the
+   * directory's fresh-read margin, ChannelDirectory.fresh).
+   */
   start(): void {
     if (this.timer || this.everyMs === 0) return;
     const poll = () => {
       this.polling = this.polling.then(() => this.pollOnce()).catch((error: unknown) => this.logger.warn("balance poll failed", { error: (error as Error)?.message }));
     };
-    poll();
     this.timer = setInterval(poll, this.everyMs);
     this.timer.unref();
   }
