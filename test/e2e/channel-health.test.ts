@@ -57,7 +57,7 @@ beforeAll(async () => {
     },
   });
   operator = await stack.createOperator({ name: "渠道健康" });
-  const created = await stack.admin("POST", "/admin/channels", { code: supplier.code, kind: "upstream", config: { baseUrl: "http://supplier.invalid", uid: "501", md5key: "f".repeat(32) } });
+  const created = await stack.admin("POST", "/admin/channels", { code: supplier.code, kind: "upstream", config: { baseUrl: "http://supplier.invalid", uid: "501", md5key: "f".repeat(32) }, concurrency: 20 });
   expect(created.status).toBe(201);
   expect((await stack.admin("POST", "/admin/routes", { channels: [supplier.code, "simulator"] })).status).toBe(201);
 });

@@ -10,6 +10,7 @@ import {
   type ChannelAttemptRepository,
   type ChannelRecord,
   type ChannelRepository,
+  type ChannelSlotRepository,
   type LedgerRepository,
   type OperatorRecord,
   type OperatorRepository,
@@ -61,8 +62,9 @@ export interface AdminDeps {
   reports: ReportRepository;
   audit: AuditRepository;
   scheduler: FulfilmentScheduler;
-  /** Channels' sliding windows (GET /admin/channels…) and circuit resets. */
+  /** Channels' sliding windows (GET /admin/channels…) and circuit resets; slots held (orders in flight). */
   health: ChannelHealth;
+  slots: ChannelSlotRepository;
   logger: Logger;
 }
 
@@ -425,10 +427,12 @@ export class AdminService {
 
   private async healthOf(channels: readonly ChannelRecord[]) {
     const codes = channels.map((c) => c.code);
-    const [figures, inFlight] = await Promise.all([this.deps.health.figures(codes), this.deps.channelAttempts.inFlight(codes)]);
+    const limited = channels.filter((c) => c.concurrency !== null).map((c) => c.code);
+    const [figures, held] = await Promise.all([this.deps.health.figures(codes), limited.length > 0 ? this.deps.slots.held(limited) : new Map<string, number>()]);
     return channels.map((channel) => ({
       ...this.deps.health.view(channel, figures?.get(channel.code) ?? null),
-      inFlight: inFlight.get(channel.code) ?? 0,
+      // Counted where it is kept: a channel with a concurrency limit (its held slots); null without one.
+      inFlight: channel.concurrency === null ? null : (held.get(channel.code) ?? 0),
     }));
   }
 

@@ -137,6 +137,7 @@ export class Platform {
       audit: this.audit,
       scheduler: this.scheduler,
       health: this.channelHealth,
+      slots: this.slots,
       logger,
     });
     this.channelDirectory = new ChannelDirectory({

@@ -40,14 +40,4 @@ export class ChannelAttemptRepository {
     const rows = await this.db.prisma.channelAttempt.findMany({ where: { orderId: BigInt(orderId) }, orderBy: { attemptNo: "asc" } });
     return rows.map(attemptFromRow);
   }
-
-  /** Orders in flight per channel (attempts not finished); channels with none are left out. */
-  async inFlight(codes: readonly string[]): Promise<Map<string, number>> {
-    const rows = await this.db.prisma.channelAttempt.groupBy({
-      by: ["channelCode"],
-      where: { channelCode: { in: [...codes] }, finishedAt: null },
-      _count: { _all: true },
-    });
-    return new Map(rows.map((row) => [row.channelCode, row._count._all]));
-  }
 }

@@ -63,4 +63,14 @@ export class ChannelSlotRepository {
     );
     return freed[0].n;
   }
+
+  /** Slots held per channel (its orders in flight; channels with a limit only): those with none are left out. */
+  async held(codes: readonly string[]): Promise<Map<string, number>> {
+    const rows = await this.db.query<{ channel_code: string; n: number }>(
+      "channel_slots_held",
+      "SELECT channel_code, count(*)::int AS n FROM channel_slots WHERE order_id IS NOT NULL AND channel_code = ANY($1::varchar[]) GROUP BY channel_code",
+      [codes],
+    );
+    return new Map(rows.map((row) => [row.channel_code, row.n]));
+  }
 }
