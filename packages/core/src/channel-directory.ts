@@ -39,6 +39,7 @@ export class ChannelDirectory {
   private snapshot: ChannelSnapshot | null = null;
   private loadedAt = 0;
   private loading: Promise<ChannelSnapshot> | null = null;
+  private loadingSince = 0;
   private readonly clients = new Map<string, { version: number; channel: RechargeChannel }>();
 
   constructor(private readonly options: ChannelDirectoryOptions) {}
@@ -48,13 +49,20 @@ export class ChannelDirectory {
   }
 
   /**
-   * A snapshot at most `maxAgeMs` old: before an irreversible decision taken for want of a route
-   * (10 无可用渠道), so that a route an administrator just added is not missed for up to maxAgeMs.
+   * A snapshot read at most `maxAgeMs` before `now`; fresh(0) is one read after `now`: what an
+   * irreversible decision taken for want of a route (10 无可用渠道) is made on, so that a route an
+   * administrator added before the order's step is never missed.
    */
   fresh(maxAgeMs = 250, now = Date.now()): Promise<ChannelSnapshot> {
     if (this.snapshot && now - this.loadedAt < maxAgeMs) return Promise.resolve(this.snapshot);
-    this.loading ??= this.load().finally(() => (this.loading = null));
-    return this.loading;
+    // A read already under way serves only if it began recently enough itself.
+    if (this.loading && now - this.loadingSince <= maxAgeMs) return this.loading;
+    this.loadingSince = now;
+    const loading = this.load().finally(() => {
+      if (this.loading === loading) this.loading = null;
+    });
+    this.loading = loading;
+    return loading;
   }
 
   /** The next use reads the database again (after an admin change in this process, in tests). */
@@ -102,9 +110,13 @@ export class ChannelDirectory {
       if (operatorId === undefined) return []; // a uid no operator has: the route matches nothing
       return [{ ...route, operatorId }];
     });
-    this.snapshot = { channels, standings, routes: enabledRoutes };
-    this.loadedAt = started;
-    return this.snapshot;
+    const snapshot = { channels, standings, routes: enabledRoutes };
+    // Reads may overlap (fresh): one that began earlier never replaces a later one's snapshot.
+    if (started >= this.loadedAt) {
+      this.snapshot = snapshot;
+      this.loadedAt = started;
+    }
+    return snapshot;
   }
 
   private async client(record: ChannelRecord): Promise<RechargeChannel | null> {

@@ -365,7 +365,7 @@ export class Fulfilment {
   private async reroute(state: StepState, planned: PlannedMove[]): Promise<StepOutcome> {
     const { order, failure } = state;
     let { snapshot } = state;
-    if (!routeFor(snapshot.routes, order, this.options.defaultChannel)) snapshot = state.snapshot = await this.directory.fresh();
+    if (!routeFor(snapshot.routes, order, this.options.defaultChannel)) snapshot = state.snapshot = await this.directory.fresh(0);
     const attempts = failure ? state.attempts.map((a) => (a.channel === failure.channel ? { ...a, outcome: failure.outcome, answer: failure.answer ?? a.answer, finished: true } : a)) : state.attempts;
     const route = routeFor(snapshot.routes, order, this.options.defaultChannel);
     const choice = route ? await this.claimChannel(order, route, snapshot.standings, new Set(attempts.map((a) => a.channel))) : null;
