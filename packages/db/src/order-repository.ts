@@ -101,6 +101,12 @@ export interface AttemptSummary {
   finished: boolean;
 }
 
+/** An order with its channel attempts, in the order they were made. */
+export interface OrderWithAttempts {
+  order: OrderRecord;
+  attempts: AttemptSummary[];
+}
+
 /** One step of a transition path: the status it moves to and why. */
 export interface TransitionStep {
   to: OrderStatus;
@@ -172,6 +178,9 @@ export class OrderRepository {
     (calls) => this.transitionBatch(calls),
     (path) => path.orderId,
   );
+
+  /** Reads of orders fulfilment decides from, many per statement under load (a read takes no locks). */
+  private readonly reads = statementBatch<string, OrderWithAttempts | null>((calls) => this.findBatch(calls));
 
   constructor(private readonly db: Database) {}
 
@@ -246,24 +255,29 @@ export class OrderRepository {
   }
 
   /** The order with its attempts with channels, in the order they were made: what fulfilment decides from. */
-  async findWithAttempts(id: string): Promise<{ order: OrderRecord; attempts: AttemptSummary[] } | null> {
+  findWithAttempts(id: string): Promise<OrderWithAttempts | null> {
+    return this.reads.add(id);
+  }
+
+  private async findBatch(calls: readonly BatchedCall<string, OrderWithAttempts | null>[]): Promise<void> {
     const rows = await this.db.query<OrderRow & { attempts: AttemptSummary[] }>(
-      "order_with_attempts",
+      "orders_with_attempts",
       `SELECT o.*, COALESCE((
          SELECT json_agg(json_build_object('channel', a.channel_code, 'attemptNo', a.attempt_no, 'outcome', a.outcome,
                                            'answer', a.answer, 'finished', a.finished_at IS NOT NULL) ORDER BY a.attempt_no)
          FROM channel_attempts a WHERE a.order_id = o.id), '[]') AS attempts
-       FROM orders o WHERE o.id = $1::bigint`,
-      [id],
+       FROM orders o WHERE o.id = ANY($1::bigint[])`,
+      [[...new Set(calls.map((c) => c.input))]],
     );
-    return rows.length === 1 ? { order: orderFromRow(rows[0]), attempts: rows[0].attempts } : null;
+    const found = new Map(rows.map((row) => [idText(row.id), { order: orderFromRow(row), attempts: row.attempts }]));
+    for (const call of calls) call.resolve(found.get(canonicalId(call.input)) ?? null);
   }
 
   /**
    * findWithAttempts by the platform's serial number (what suppliers know an order by). The serial
    * is the Shanghai date followed by the id's digits, so the id's primary key finds it.
    */
-  async findWithAttemptsBySerial(serialNumber: string): Promise<{ order: OrderRecord; attempts: AttemptSummary[] } | null> {
+  async findWithAttemptsBySerial(serialNumber: string): Promise<OrderWithAttempts | null> {
     const match = /^[0-9]{8}0*([1-9][0-9]{0,18})$/.exec(serialNumber);
     if (!match || BigInt(match[1]) > 9_223_372_036_854_775_807n) return null;
     const found = await this.findWithAttempts(match[1]);

@@ -309,6 +309,24 @@ describe("paths of many orders committed together", () => {
   });
 });
 
+it("reads orders asked for together in one statement, each with its own attempts; an unknown id reads as null", async () => {
+  const [placed, fresh] = [await newOrder(), await newOrder()];
+  await orders.transitionPath(placed.id, OrderStatus.Created, [{ to: OrderStatus.Placing, reason: "placing with simulator" }], { channel: "simulator", openAttempt: 1 });
+  const query = jest.spyOn(db, "query");
+  let found: Awaited<ReturnType<OrderRepository["findWithAttempts"]>>[] = [];
+  try {
+    found = await Promise.all([orders.findWithAttempts(placed.id), orders.findWithAttempts(`0${fresh.id}`), orders.findWithAttempts("999999999999"), orders.findWithAttempts(placed.id)]);
+    expect(query.mock.calls.filter(([name]) => name === "orders_with_attempts")).toHaveLength(1);
+  } finally {
+    query.mockRestore();
+  }
+  const [first, second, missing, again] = found;
+  expect(first).toMatchObject({ order: { id: placed.id, status: 6, channel: "simulator" }, attempts: [{ channel: "simulator", attemptNo: 1, outcome: "pending", finished: false }] });
+  expect(second).toMatchObject({ order: { id: fresh.id, status: 5 }, attempts: [] });
+  expect(missing).toBeNull();
+  expect(again).toEqual(first);
+});
+
 it("keeps any reason text exactly through the batched statement's arrays (quotes, backslashes, braces, NULL)", async () => {
   const reasons = ['resolved by ops: "manual", {checked}', "back\\slash, comma", "NULL", "", "多字节 ✓"];
   const orders_ = await Promise.all(reasons.map(() => newOrder()));
