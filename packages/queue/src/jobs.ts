@@ -23,8 +23,9 @@ export interface FulfilmentStep {
 
 /**
  * A fulfilment job: steps of one or more orders, taken together by one worker. New orders stored
- * together arrive as one job, so that a queue round trip at either end serves all of them and
- * their statements are batched in the worker; every other step is a job of its own.
+ * together arrive as one job, and so do later steps planned together for about the same time, so
+ * that a queue round trip at either end serves all of them and their statements are batched in the
+ * worker; a step enqueued alone (the reconciler's) is a job of its own.
  */
 export interface FulfilmentJob {
   steps: FulfilmentStep[];

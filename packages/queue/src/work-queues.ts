@@ -32,6 +32,13 @@ const KEEP = { removeOnComplete: true, removeOnFail: true } satisfies JobsOption
  */
 const ORDERS_PER_JOB = 100;
 
+/**
+ * Later steps enqueued together share a job when they fall due within this span of the first of
+ * them (the job runs when the last is due): the polls of orders placed together cost one job, not
+ * one each, and run at most this much late.
+ */
+const STEP_GROUP_MS = 500;
+
 /** Enqueues made within one event-loop turn (or while earlier ones are on their way) share one round trip to Redis. */
 const ENQUEUE_BATCH = { maxSize: 500, maxInFlight: 4 };
 
@@ -52,7 +59,7 @@ export class WorkQueues {
   });
   private readonly singleSteps = new CallBatch<FulfilmentStep, void>({
     ...ENQUEUE_BATCH,
-    run: (calls) => this.addEachStep(calls),
+    run: (calls) => this.addStepsByDue(calls),
   });
   private readonly callbackRounds = new CallBatch<CallbackRound, void>({
     maxSize: ORDERS_PER_JOB,
@@ -75,7 +82,11 @@ export class WorkQueues {
     return this.newSteps.add(step);
   }
 
-  /** A step as a job of its own, run at step.due (epoch ms), or now if that has passed. */
+  /**
+   * A later step, run at step.due (epoch ms), or now if that has passed. Steps enqueued together
+   * that fall due close together share one job (STEP_GROUP_MS); a step enqueued alone (the
+   * reconciler's) is a job of its own, named after it.
+   */
   enqueueFulfilment(step: FulfilmentStep): Promise<void> {
     return this.singleSteps.add(step);
   }
@@ -138,9 +149,17 @@ export class WorkQueues {
     for (const call of calls) call.resolve();
   }
 
-  /** A job per step, all in one round trip. */
-  private async addEachStep(calls: readonly BatchedCall<FulfilmentStep, void>[]): Promise<void> {
-    await this.fulfilment.addBulk(calls.map((call) => this.fulfilmentEntry({ steps: [call.input] })));
+  /** A job per group of steps falling due together (STEP_GROUP_MS), all in one round trip. */
+  private async addStepsByDue(calls: readonly BatchedCall<FulfilmentStep, void>[]): Promise<void> {
+    const now = Date.now();
+    const groups: FulfilmentStep[][] = [];
+    for (const step of calls.map((call) => call.input).sort((a, b) => a.due - b.due)) {
+      const group = groups.at(-1);
+      const fits = group && group.length < ORDERS_PER_JOB && Math.max(step.due, now) - Math.max(group[0].due, now) <= STEP_GROUP_MS;
+      if (fits) group.push(step);
+      else groups.push([step]);
+    }
+    await this.fulfilment.addBulk(groups.map((steps) => this.fulfilmentEntry({ steps })));
     for (const call of calls) call.resolve();
   }
 

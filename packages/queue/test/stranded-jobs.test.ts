@@ -62,7 +62,7 @@ it("leaves jobs that will run (waiting, delayed), jobs a worker holds (locked), 
   const waiting = step();
   const delayed = step({ due: Date.now() + 60_000 });
   const held = step();
-  await Promise.all([queues.enqueueFulfilment(waiting), queues.enqueueFulfilment(delayed), queues.enqueueFulfilment(held)]);
+  for (const s of [waiting, delayed, held]) await queues.enqueueFulfilment(s); // one at a time: a job each
   await connection.lrem(queues.fulfilment.toKey("wait"), 0, idOf(held));
   await connection.set(`${key(idOf(held))}:lock`, "some-worker", "PX", 10_000); // a worker still runs it
   expect(await queues.removeStrandedStep(waiting)).toBe(false);
@@ -98,7 +98,7 @@ it("takes no husk for queued work: an id left in a state list whose hash Redis l
 it("removes job hashes in no state list, and nothing else", async () => {
   const kept = step();
   const orphaned = step();
-  await Promise.all([queues.enqueueFulfilment(kept), queues.enqueueFulfilment(orphaned)]);
+  for (const s of [kept, orphaned]) await queues.enqueueFulfilment(s); // one at a time: a job each
   await connection.lrem(queues.fulfilment.toKey("wait"), 0, idOf(orphaned));
   expect(await queues.removeOrphans(100)).toBe(1);
   expect(await connection.exists(key(idOf(orphaned)))).toBe(0);

@@ -59,12 +59,26 @@ it("names a job of one step after the step, as the reconciler does, so they are 
   expect(jobs.map((j) => j.id)).toEqual([`order-${only.orderId}-s5-t${only.due}`]);
 });
 
-it("gives every other step a job of its own, delayed until the step is due", async () => {
+it("gives a step enqueued alone a job of its own, delayed until the step is due", async () => {
   const later = step({ status: 0, due: Date.now() + 60_000, polls: 2 });
-  const now = step({ status: 2 });
-  await Promise.all([queues.enqueueFulfilment(later), queues.enqueueFulfilment(now)]);
-  expect((await queues.fulfilment.getJobs(["delayed"])).map((j) => j.data.steps)).toEqual([[later]]);
-  expect((await queues.fulfilment.getJobs(["wait"])).map((j) => j.data.steps)).toEqual([[now]]);
+  await queues.enqueueFulfilment(later);
+  const [job] = await queues.fulfilment.getJobs(["delayed"]);
+  expect(job.data.steps).toEqual([later]);
+  expect(job.id).toBe(fulfilmentJobId({ steps: [later] }));
+});
+
+it("puts later steps enqueued together into one job per half second they fall due in, run when its last step is due", async () => {
+  const t = Date.now();
+  const [now1, now2] = [step({ status: 2, due: t - 5 }), step({ status: 2, due: t })];
+  const [soon1, soon2, soon3] = [step({ status: 0, due: t + 5_000 }), step({ status: 0, due: t + 5_300 }), step({ status: 0, due: t + 5_500 })];
+  const much = step({ status: 0, due: t + 60_000 });
+  await Promise.all([much, soon3, now2, soon1, now1, soon2].map((s) => queues.enqueueFulfilment(s)));
+  expect((await queues.fulfilment.getJobs(["wait"])).map((j) => j.data.steps)).toEqual([[now1, now2]]);
+  const delayed = await queues.fulfilment.getJobs(["delayed"]);
+  const byFirstDue = delayed.map((j) => ({ steps: j.data.steps, runsAt: j.timestamp + j.delay })).sort((a, b) => a.steps[0].due - b.steps[0].due);
+  expect(byFirstDue.map((j) => j.steps)).toEqual([[soon1, soon2, soon3], [much]]);
+  expect(byFirstDue[0].runsAt).toBeGreaterThanOrEqual(soon3.due - 50);
+  expect(byFirstDue[0].runsAt).toBeLessThanOrEqual(soon3.due + 50);
 });
 
 it("puts callback rounds enqueued together into ONE job with the 3-attempt retry policy, named after them", async () => {
