@@ -16,7 +16,7 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import IORedis from "ioredis";
 import { Client } from "pg";
-import { parseOptions, type Options } from "./lib/options";
+import { parseOptions, type Options, type PhaseGroup } from "./lib/options";
 import {
   adminQuery,
   backendPids,
@@ -50,6 +50,9 @@ const share = (ratePerS: number, pct: number) => Math.max(1, Math.round((ratePer
 /** Interleaved Express/ingress pairs for the paired ratio (see Bench.pairedRatio). */
 const PAIRED_ROUNDS = 5;
 const PAIRED_SECONDS = 4;
+/** The chained phase's fixed push rate (issue 18's latency target) and A's prepaid funds at B. */
+const CHAIN_RATE = 400;
+const CHAIN_PREPAID_FEN = 10_000_000_000;
 
 interface Stack {
   name: string;
@@ -58,8 +61,17 @@ interface Stack {
   ingress: PlatformProcess[];
   workers: PlatformProcess[];
   urls: string[];
+  /** The first ingress process's admin API. */
+  adminUrl: string;
   uid: string;
   key: string;
+}
+
+interface StackOptions {
+  /** Platform environment beyond the bench's defaults. */
+  env?: Record<string, string>;
+  /** Runs once the ingress is up and the stack's operator exists, before the workers start. */
+  beforeWorkers?: (stack: Stack) => Promise<void>;
 }
 
 interface PhaseRecord<T> {
@@ -165,7 +177,7 @@ class Bench {
     return prefix;
   }
 
-  async startStack(name: string, ingressCount: number, workerCount: number): Promise<Stack> {
+  async startStack(name: string, ingressCount: number, workerCount: number, options: StackOptions = {}): Promise<Stack> {
     const db = await this.newDatabase(name);
     const prefix = this.newPrefix(name);
     const common = {
@@ -181,6 +193,7 @@ class Bench {
       DEFAULT_CHANNEL: "simulator",
       LOG_LEVEL: "warn",
       BENCH_TIMING_DIR: this.timingDir,
+      ...options.env,
     };
     const profileDir = this.opts.profile ? this.profileDir : undefined;
     const ingress: PlatformProcess[] = [];
@@ -202,29 +215,36 @@ class Bench {
       adminPorts.push(adminPort);
     }
     await resetStatements(this.pg, db);
-    const stack: Stack = { name, db, prefix, ingress, workers: [], urls, uid: "", key: "" };
+    const stack: Stack = { name, db, prefix, ingress, workers: [], urls, adminUrl: `http://127.0.0.1:${adminPorts[0]}`, uid: "", key: "" };
     this.stacks.push(stack);
     for (let i = 0; i < ingressCount; i++) await this.waitHealthy(ingress[i], adminPorts[i]);
 
-    const res = await fetch(`http://127.0.0.1:${adminPorts[0]}/admin/operators`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${this.adminToken}`, "content-type": "application/json", "x-admin-actor": "bench" },
-      body: JSON.stringify({ name: "压测运营商", rateBp: 9900 }),
-    });
-    const body = (await res.json()) as { uid: string; md5key: string };
-    if (res.status !== 201) throw new Error(`operator not created: HTTP ${res.status} ${JSON.stringify(body)}`);
-    stack.uid = body.uid;
-    stack.key = body.md5key;
+    const operator = await this.admin<{ uid: string; md5key: string }>(stack, "POST", "/admin/operators", { name: "压测运营商", rateBp: 9900 });
+    stack.uid = operator.uid;
+    stack.key = operator.md5key;
+    await options.beforeWorkers?.(stack);
 
     for (let i = 0; i < workerCount; i++) {
       const pname = `${name}-worker-${i}`;
-      const p = PlatformProcess.start(pname, "worker", { cwd: ROOT, env: { ...common, PORT: "0", ADMIN_PORT: "0" }, logFile: join(this.outDir, `${pname}.log`), profileDir });
+      const p = PlatformProcess.start(pname, "worker", { cwd: ROOT, env: { PUBLIC_BASE_URL: urls[0], ...common, PORT: "0", ADMIN_PORT: "0" }, logFile: join(this.outDir, `${pname}.log`), profileDir });
       stack.workers.push(p);
       this.sampler.track({ key: pname, group: "worker", pid: p.pid });
     }
     await this.operator.call("setOperator", { uid: stack.uid, key: stack.key });
     this.log(`stack ${name}: ${ingressCount} ingress, ${workerCount} worker, db ${db}, prefix ${prefix}, operator ${stack.uid}`);
     return stack;
+  }
+
+  /** An admin API call that must succeed (2xx); its JSON answer. */
+  async admin<T>(stack: Stack, method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${stack.adminUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${this.adminToken}`, "content-type": "application/json", "x-admin-actor": "bench" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const answer = (await res.json()) as T;
+    if (!res.ok) throw new Error(`${method} ${path} at stack ${stack.name}: HTTP ${res.status} ${JSON.stringify(answer)}`);
+    return answer;
   }
 
   async waitHealthy(p: PlatformProcess, adminPort: number): Promise<void> {
@@ -498,6 +518,58 @@ class Bench {
     };
   }
 
+  /**
+   * Chained end to end (issue 18): platform A places every order with an upstream channel that is
+   * platform B (simulator, SIMULATOR_STEP_MS=0), where A is an operator; B's callbacks reach A's
+   * notify endpoint and A calls the bench's operator back. Capacity with a bounded window, then
+   * push → callback latency at CHAIN_RATE; statements per order are A's own.
+   */
+  async chainPhases(): Promise<Record<string, unknown>> {
+    const o = this.opts;
+    const b = await this.startStack("chainb", o.ingress, o.workers);
+    const aAtB = await this.admin<{ uid: string; md5key: string }>(b, "POST", "/admin/operators", { name: "平台A", rateBp: 10000 });
+    // A supplier is paid in advance: without funds at B, A's balance poll would make the channel ineligible (§12).
+    await this.admin(b, "POST", `/admin/operators/${aAtB.uid}/adjustments`, { income: CHAIN_PREPAID_FEN, record: "预付款" });
+    const a = await this.startStack("chaina", o.ingress, o.workers, {
+      env: { DEFAULT_CHANNEL: "" },
+      beforeWorkers: async (stack) => {
+        await this.admin(stack, "POST", "/admin/channels", { code: "b", kind: "upstream", config: { baseUrl: b.urls[0], uid: aAtB.uid, md5key: aAtB.md5key }, costBp: 9700 });
+        await this.admin(stack, "POST", "/admin/routes", { channels: ["b"] });
+      },
+    });
+    const base = { urls: a.urls, connections: o.connections, drainTimeoutS: o.drainTimeout, warmS: Math.min(2, o.duration / 5) };
+    const warm = await this.operator.call("e2ePaced", { ...base, rate: 100, duration: Math.max(1, o.warmup), tag: "cw", drainTimeoutS: 60 });
+    if (!warm.drained) {
+      throw new Error(`chained warm-up did not complete (${warm.callbacks}/${warm.pushed.accepted} callbacks):\n${[...a.workers, ...b.workers].map((w) => w.logTail()).join("\n")}`);
+    }
+    const cap = await this.phase("chain-capacity", () => this.operator.call("e2eClosed", { ...base, window: o.e2eWindow, duration: o.duration, tag: "cc" }));
+    const capRate = (cap.result as { sustainedRatePerS: number }).sustainedRatePerS;
+    const atRate =
+      o.forceRates || CHAIN_RATE <= capRate * 0.9
+        ? (await this.phase(`chain-rate-${CHAIN_RATE}`, () => this.operator.call("e2ePaced", { ...base, rate: CHAIN_RATE, duration: o.duration, tag: `cr${CHAIN_RATE}` }))).result
+        : { skipped: true, reason: `above 90% of the measured capacity (${Math.round(capRate)}/s): not sustainable; --force-rates runs it anyway` };
+    const atA = await this.stopAndCount(a);
+    const atB = await this.stopAndCount(b);
+    const completed = Object.values(atA.byTag).reduce((n, t) => n + t.succeededAcked, 0);
+    if (completed < atA.totalOrders) this.notes.push(`${atA.totalOrders - completed} orders at chained platform A were not complete when it stopped`);
+    const perOrderAtA = (n: number) => round(n / Math.max(1, atA.totalOrders), 2);
+    return {
+      stacks: { a: { ingress: o.ingress, workers: o.workers, db: a.db }, b: { ingress: o.ingress, workers: o.workers, db: b.db } },
+      capacity: cap.result,
+      atRate: { [String(CHAIN_RATE)]: atRate },
+      database: {
+        ordersAtA: atA.totalOrders,
+        ordersAtB: atB.totalOrders,
+        succeededAndAckedAtA: completed,
+        byTagAtA: atA.byTag,
+        statementsPerOrderAtA: perOrderAtA(atA.counters.xact_commit + atA.counters.xact_rollback),
+        statementsPerOrderAtB: round((atB.counters.xact_commit + atB.counters.xact_rollback) / Math.max(1, atB.totalOrders), 2),
+        statementsAtA: atA.stmts.map((x) => ({ ...x, perOrder: round(x.calls / Math.max(1, atA.totalOrders), 3), totalMs: round(x.totalMs), meanMs: round(x.meanMs, 4) })),
+        statementsCountedBy: "pg_stat_database xact_commit+xact_rollback of each platform's own database, background reads included",
+      },
+    };
+  }
+
   /** Stops a stack, then reads what its database did: counters, per-table and per-statement figures, orders by phase tag. */
   async stopAndCount(stack: Stack) {
     await this.stopStack(stack);
@@ -537,7 +609,7 @@ class Bench {
       // CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile — the main thread is thread 0
       const main = readdirSync(join(this.profileDir, proc)).find((f) => f.endsWith(".cpuprofile") && f.split(".")[4] === "0");
       if (!main) continue;
-      const phaseName = proc.startsWith("ingress-") ? "ingress-saturate" : proc.startsWith("e2e-") ? "e2e-capacity" : proc.startsWith("express-") ? "baseline-express" : undefined;
+      const phaseName = proc.startsWith("ingress-") ? "ingress-saturate" : proc.startsWith("e2e-") ? "e2e-capacity" : proc.startsWith("chain") ? "chain-capacity" : proc.startsWith("express-") ? "baseline-express" : undefined;
       const w = phaseName ? window(phaseName) : undefined;
       try {
         out[proc] = { phase: phaseName ?? "whole process", ...summarizeProfile(join(this.profileDir, proc, main), w ? { fromUs: w.fromUs, toUs: w.toUs } : undefined) };
@@ -653,7 +725,7 @@ async function main(): Promise<void> {
       postgres: { kind: bench.pg.kind, ...(await serverSettings(bench.pg)) },
       redis: (await bench.redis.info("server")).match(/redis_version:(\S+)/)?.[1],
     };
-    const group = async (name: "baselines" | "ingress" | "e2e", run: () => Promise<Record<string, unknown>>) => {
+    const group = async (name: PhaseGroup, run: () => Promise<Record<string, unknown>>) => {
       if (!opts.only.has(name) || aborted) return;
       try {
         report[name] = await run();
@@ -667,6 +739,7 @@ async function main(): Promise<void> {
     await group("baselines", () => bench.baselines());
     await group("ingress", () => bench.ingressPhases());
     await group("e2e", () => bench.e2ePhases());
+    await group("chain", () => bench.chainPhases());
   } catch (error) {
     report.error = error instanceof Error ? (error.stack ?? error.message) : String(error);
     bench.log(`FAILED: ${report.error}`);
@@ -693,6 +766,7 @@ async function main(): Promise<void> {
     ingress: bench.cpuPerOrder("ingress-saturate", report.ingress?.saturation?.accepted ?? 0),
     endToEnd: bench.cpuPerOrder("e2e-capacity", report.e2e?.capacity?.callbacks ?? 0),
     bareExpress: bench.cpuPerOrder("baseline-express", report.baselines?.express?.accepted ?? 0),
+    chained: bench.cpuPerOrder("chain-capacity", report.chain?.capacity?.callbacks ?? 0),
   };
   report.memory = bench.memory();
   report.profiles = bench.profiles();
@@ -765,6 +839,23 @@ function evaluateTargets(r: Record<string, any>, opts: Options): Record<string, 
     at1000?.skipped ? at1000.reason : at1000 && !at1000.drained ? "not every callback arrived within --drain-timeout" : undefined,
   );
   check("statementsPerOrder", r.e2e?.database?.statementsPerOrder, (v) => v <= 8, "<= 8");
+  const chain = r.chain;
+  check(
+    "chainOrdersPerS",
+    chain?.capacity?.sustainedRatePerS,
+    (v) => v >= 800,
+    ">= 800/s reaching 4 at A sustained 60 s, every callback acknowledged",
+    opts.duration < 60 ? `measured over ${opts.duration} s; run with --duration 60 for the target's 60 s` : undefined,
+  );
+  const chainAt = chain?.atRate?.[String(CHAIN_RATE)];
+  check(
+    `chainP99PushToCallbackAt${CHAIN_RATE}Ms`,
+    chainAt?.skipped ? Infinity : chainAt?.drained ? chainAt?.latencyMs?.p99 : chainAt ? Infinity : null,
+    (v) => v < 1000,
+    `< 1000 ms at ${CHAIN_RATE} orders/s`,
+    chainAt?.skipped ? chainAt.reason : chainAt && !chainAt.drained ? "not every callback arrived within --drain-timeout" : undefined,
+  );
+  check("chainStatementsPerOrderAtA", chain?.database?.statementsPerOrderAtA, (v) => v <= 3, "<= 3 (batched statements by share)");
   // Where a target is missed, what bounds it, from this run's own figures.
   for (const [name, bound] of Object.entries(targetBounds(r, r.machine?.cpus ?? cpus().length))) {
     const target = t[name] as { met: boolean | null } | undefined;

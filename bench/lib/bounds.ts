@@ -54,9 +54,10 @@ function latencyBound(r: Report, cores: number): string | undefined {
   return parts.join("; ");
 }
 
-function endToEndBound(r: Report, cores: number): string | undefined {
-  const e2e = r.cpuPerOrder?.endToEnd;
-  const load = phaseLoad(r, "e2e-capacity", cores);
+/** CPU per order of all processes in a closed-loop phase, and the rate the box's cores allow at that cost. */
+function cpuBound(r: Report, cores: number, cpuPerOrderKey: string, phaseName: string): { total: number; parts: string[] } | undefined {
+  const e2e = r.cpuPerOrder?.[cpuPerOrderKey];
+  const load = phaseLoad(r, phaseName, cores);
   if (!e2e || !load) return undefined;
   const total = Object.values<number>(e2e.cpuMsPerOrderByGroup ?? {}).reduce((a, ms) => a + ms, 0);
   const busiest = Object.entries<number>(e2e.cpuMsPerProcess ?? {}).sort((a, b) => b[1] - a[1])[0];
@@ -65,6 +66,13 @@ function endToEndBound(r: Report, cores: number): string | undefined {
     `the box was ${pct(load.box)} busy`,
   ];
   if (busiest) parts.push(`busiest process: ${busiest[0]} at ${pct(busiest[1] / load.wallMs)} of a core`);
+  return { total, parts };
+}
+
+function endToEndBound(r: Report, cores: number): string | undefined {
+  const bound = cpuBound(r, cores, "endToEnd", "e2e-capacity");
+  if (!bound) return undefined;
+  const { parts } = bound;
   // The order path reads `orders` by key only; sequential scans reading many of its rows per order
   // are a plan gone wrong (issue #4: cached generic plans scanned it once per ~20 orders, and
   // PostgreSQL's CPU per order doubled within a minute). While the table is tiny a sequential scan
@@ -76,6 +84,16 @@ function endToEndBound(r: Report, cores: number): string | undefined {
   return parts.join("; ");
 }
 
+function chainBound(r: Report, cores: number): string | undefined {
+  const bound = cpuBound(r, cores, "chained", "chain-capacity");
+  if (!bound) return undefined;
+  const single = Object.values<number>(r.cpuPerOrder?.endToEnd?.cpuMsPerOrderByGroup ?? {}).reduce((a, ms) => a + ms, 0);
+  // A chained order is served by two platforms: three HTTP requests in (push at A, push at B, B's
+  // callback at A) and three out (A's push, B's callback, A's callback), against one and one.
+  if (single > 0) bound.parts.push(`a chained order cost ${(bound.total / single).toFixed(1)}× a single-platform order of this run (${round(single, 2)} ms)`);
+  return bound.parts.join("; ");
+}
+
 /** One sentence per throughput/latency target, or nothing where the run lacks the figures. */
 export function targetBounds(r: Report, cores: number): Record<string, string | undefined> {
   const endToEnd = endToEndBound(r, cores);
@@ -85,5 +103,7 @@ export function targetBounds(r: Report, cores: number): Record<string, string | 
     p99PushAt80pctMs: latencyBound(r, cores),
     endToEndOrdersPerS: endToEnd,
     p99PushToCallbackAt1000Ms: endToEnd,
+    chainOrdersPerS: chainBound(r, cores),
+    chainP99PushToCallbackAt400Ms: chainBound(r, cores),
   };
 }

@@ -31,13 +31,16 @@ export interface Options {
    */
   autovacuum: boolean;
   /** Phase groups to run. */
-  only: Set<"baselines" | "ingress" | "e2e">;
+  only: Set<PhaseGroup>;
   /** Abort (and clean up) after this many minutes whatever happens. */
   maxMinutes: number;
   /** Where the JSON report goes (default bench/results/bench-<run id>.json). */
   out?: string;
   redisUrl: string;
 }
+
+export const PHASE_GROUPS = ["baselines", "ingress", "e2e", "chain"] as const;
+export type PhaseGroup = (typeof PHASE_GROUPS)[number];
 
 const HELP = `npm run bench -- [flags]
 
@@ -57,7 +60,8 @@ const HELP = `npm run bench -- [flags]
   --pgss                 private PostgreSQL cluster with pg_stat_statements (per-statement breakdown)
   --autovacuum           private PostgreSQL cluster (as --pgss) with autovacuum on, naptime 10 s, as a
                          production server runs (the machine's server runs with autovacuum off)
-  --only LIST            comma list of baselines,ingress,e2e (default all)
+  --only LIST            comma list of baselines,ingress,e2e,chain (default all; chain: platform A →
+                         upstream channel → platform B, each with --ingress and --workers processes)
   --max-minutes M        hard stop, with cleanup (default 20)
   --out FILE             JSON report path (default bench/results/bench-<id>.json)
 `;
@@ -77,7 +81,7 @@ export function parseOptions(argv: string[]): Options {
     profile: false,
     pgss: false,
     autovacuum: false,
-    only: new Set(["baselines", "ingress", "e2e"]),
+    only: new Set(PHASE_GROUPS),
     maxMinutes: 20,
     redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
   };
@@ -105,8 +109,8 @@ export function parseOptions(argv: string[]): Options {
       case "--autovacuum": o.autovacuum = true; break;
       case "--only": {
         const parts = String(value()).split(",").filter(Boolean);
-        for (const p of parts) if (!["baselines", "ingress", "e2e"].includes(p)) throw new Error(`--only: unknown phase group ${p}`);
-        o.only = new Set(parts as ("baselines" | "ingress" | "e2e")[]);
+        for (const p of parts) if (!(PHASE_GROUPS as readonly string[]).includes(p)) throw new Error(`--only: unknown phase group ${p}`);
+        o.only = new Set(parts as PhaseGroup[]);
         break;
       }
       case "--max-minutes": o.maxMinutes = num(flag, value(), 1, 24 * 60); break;

@@ -4,6 +4,19 @@ const f = (v: unknown, digits = 1): string => (typeof v === "number" && Number.i
 const int = (v: unknown): string => (typeof v === "number" && Number.isFinite(v) ? Math.round(v).toLocaleString("en-US") : String(v ?? "–"));
 const lat = (l: any): string => (l ? `p50 ${f(l.p50, 2)} / p99 ${f(l.p99, 2)} / p99.9 ${f(l.p999, 2)} ms (n=${int(l.count)})` : "–");
 
+/** Capacity and fixed-rate lines of an end-to-end section (single platform or chained). */
+function flowLines(section: any, line: (s?: string) => void): void {
+  const c = section.capacity ?? {};
+  line(`capacity         ${int(c.sustainedRatePerS)} orders/s to status 4 + callback (window ${c.window}, steady ${f(c.steadyWindowS)} s); overall ${int(c.overallRatePerS)}/s; ${int(c.callbacks)}/${int(c.pushed?.accepted)} called back, drained=${c.drained} in ${f(c.drainS)} s; push→callback ${lat(c.latencyMs)}`);
+  for (const [rate, p] of Object.entries<any>(section.atRate ?? {})) {
+    if (p.skipped) {
+      line(`at ${rate}/s        not run: ${p.reason}`);
+      continue;
+    }
+    line(`at ${rate}/s        push→callback ${lat(p.latencyMs)}; callbacks ${int(p.callbacks)}/${int(p.pushed?.accepted)}, drained=${p.drained} (+${f(p.drainS)} s), sustained ${int(p.sustainedRatePerS)}/s; push ${lat(p.pushLatencyMs)}`);
+  }
+}
+
 export function printReport(r: Record<string, any>): void {
   const out: string[] = [];
   const line = (s = "") => out.push(s);
@@ -59,19 +72,21 @@ export function printReport(r: Record<string, any>): void {
   if (e) {
     line();
     line(`-- end to end (${e.stack?.ingress} ingress + ${e.stack?.workers} worker, SIMULATOR_STEP_MS=0)`);
-    const c = e.capacity ?? {};
-    line(`capacity         ${int(c.sustainedRatePerS)} orders/s to status 4 + callback (window ${c.window}, steady ${f(c.steadyWindowS)} s); overall ${int(c.overallRatePerS)}/s; ${int(c.callbacks)}/${int(c.pushed?.accepted)} called back, drained=${c.drained} in ${f(c.drainS)} s; push→callback ${lat(c.latencyMs)}`);
-    for (const [rate, p] of Object.entries<any>(e.atRate ?? {})) {
-      if (p.skipped) {
-        line(`at ${rate}/s        not run: ${p.reason}`);
-        continue;
-      }
-      line(`at ${rate}/s        push→callback ${lat(p.latencyMs)}; callbacks ${int(p.callbacks)}/${int(p.pushed?.accepted)}, drained=${p.drained} (+${f(p.drainS)} s), sustained ${int(p.sustainedRatePerS)}/s; push ${lat(p.pushLatencyMs)}`);
-    }
+    flowLines(e, line);
     const d = e.database ?? {};
     line(`database: ${int(d.orders)} orders, ${int(d.succeededAndAcked)} at status 4 with callback acked; ${f(d.statementsPerOrder, 2)} statements per order; tuples/order ins ${f(d.tuplesPerOrder?.inserted, 2)} upd ${f(d.tuplesPerOrder?.updated, 2)} fetched ${f(d.tuplesPerOrder?.fetched, 2)} read ${f(d.tuplesPerOrder?.read, 2)}; rows of orders read by sequential scans per order ${f(d.tablesPerOrder?.orders?.seqRead, 2)}`);
     if (d.topLevelStatementsPerOrder !== undefined) line(`pg_stat_statements: ${f(d.topLevelStatementsPerOrder, 2)} top-level statements/order (+${f(d.nestedStatementsPerOrder, 2)} nested FK checks), ${f(d.dbExecMsPerOrder, 3)} ms executor time/order`);
     for (const s of (d.statements ?? []).filter((x: any) => x.perOrder >= 0.01).slice(0, 16)) line(`   ${f(s.perOrder, 3)}/order  mean ${f(s.meanMs, 3)} ms  ${s.label}`);
+  }
+
+  const chain = r.chain;
+  if (chain) {
+    line();
+    line(`-- chained: A (${chain.stacks?.a?.ingress} ingress + ${chain.stacks?.a?.workers} worker) → upstream channel → B (simulator, same)`);
+    flowLines(chain, line);
+    const d = chain.database ?? {};
+    line(`database: ${int(d.ordersAtA)} orders at A (${int(d.succeededAndAckedAtA)} at 4 with callback acked), ${int(d.ordersAtB)} at B; statements per order ${f(d.statementsPerOrderAtA, 2)} at A, ${f(d.statementsPerOrderAtB, 2)} at B`);
+    for (const s of (d.statementsAtA ?? []).filter((x: any) => x.perOrder >= 0.01).slice(0, 12)) line(`   A: ${f(s.perOrder, 3)}/order  mean ${f(s.meanMs, 3)} ms  ${s.label}`);
   }
 
   const cpo = r.cpuPerOrder ?? {};
@@ -86,7 +101,7 @@ export function printReport(r: Record<string, any>): void {
   }
 
   for (const p of r.phases ?? []) {
-    if (!/^(ingress-saturate|e2e-capacity)$/.test(p.name) || !p.pgBackendsByState) continue;
+    if (!/^(ingress-saturate|e2e-capacity|chain-capacity)$/.test(p.name) || !p.pgBackendsByState) continue;
     const states = Object.entries<number>(p.pgBackendsByState.avgBackends).slice(0, 6).map(([k, v]) => `${k} ${f(v, 2)}`).join(", ");
     line(`PostgreSQL backends during ${p.name} (average count): ${states}`);
   }
