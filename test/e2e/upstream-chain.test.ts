@@ -15,6 +15,8 @@ beforeAll(async () => {
   b = await startStack();
   a = await startStack({ reachable: true, config: { defaultChannel: "" } });
   aAtB = await b.createOperator({ name: "平台A" });
+  // Prepaid funds at the supplier (docs/channels.md, Balance): A's balance poll must find them.
+  expect((await b.admin("POST", `/admin/operators/${aAtB.uid}/adjustments`, { income: 100_000_000, record: "预付款" })).status).toBe(201);
   operatorAtA = await a.createOperator();
   const channel = await a.admin("POST", "/admin/channels", {
     code: "b",
@@ -37,7 +39,7 @@ async function pushAtA(phone: string): Promise<string> {
   return orderNo;
 }
 
-async function orderAt(stack: Stack, client: OperatorClient, orderNo: string): Promise<any> {
+async function orderAt(client: OperatorClient, orderNo: string): Promise<any> {
   const answer = await client.queryOrder(orderNo);
   return JSON.parse(answer.json.data as string).data;
 }
@@ -46,8 +48,8 @@ test("an order recharged at B settles at A, with B's order number, one ledger en
   const orderNo = await pushAtA("13812340000");
   const [callback] = await a.receiver.waitFor(orderNo, 1, 30_000);
   expect(callback.fields.status).toBe("4");
-  const atA = await orderAt(a, operatorAtA, orderNo);
-  const atB = await orderAt(b, aAtB, atA.serialNumber);
+  const atA = await orderAt(operatorAtA, orderNo);
+  const atB = await orderAt(aAtB, atA.serialNumber);
   expect(atB.statusId).toBe(4);
   expect(atA.mobileOrderNo).toBe(atB.mobileOrderNo);
   expect(callback.fields.mobile_order_no).toBe(atB.mobileOrderNo);
@@ -63,7 +65,7 @@ test("B's definitive failure fails A's order (the route has no other channel), w
   const orderNo = await pushAtA("13812340010");
   const [callback] = await a.receiver.waitFor(orderNo, 1, 30_000);
   expect(callback.fields.status).toBe("10");
-  const atA = await orderAt(a, operatorAtA, orderNo);
+  const atA = await orderAt(operatorAtA, orderNo);
   const detail = (await a.admin("GET", `/admin/orders/${atA.id}`)).body;
   expect(detail.channelAttempts).toEqual([expect.objectContaining({ channelCode: "b", outcome: "failed" })]);
   expect(detail.transitions.at(-1).reason).toMatch(/^every channel failed: b: failed/);
@@ -78,11 +80,11 @@ test("an order B returns unpaid (1 → 9) is a definitive failure at A", async (
 test("a manual resolution at B flows back to A", async () => {
   const orderNo = await pushAtA("13812340002");
   const atA = await eventually(async () => {
-    const order = await orderAt(a, operatorAtA, orderNo);
+    const order = await orderAt(operatorAtA, orderNo);
     return order.statusId === 0 || order.statusId === 2 ? order : undefined;
   }, 30_000);
   const atB = await eventually(async () => {
-    const order = await orderAt(b, aAtB, atA.serialNumber);
+    const order = await orderAt(aAtB, atA.serialNumber);
     return order.statusId === 2 ? order : undefined;
   }, 30_000);
   const resolved = await b.admin("POST", `/admin/orders/${atB.id}/resolve`, { status: 4, reason: "网厅确认" });
@@ -98,7 +100,7 @@ describe("the notify endpoint", () => {
   test("forged, mismatched or unknown callbacks are answered fail and change nothing; stale ones ok", async () => {
     const orderNo = await pushAtA("13812340000");
     await a.receiver.waitFor(orderNo, 1, 30_000);
-    const settled = await orderAt(a, operatorAtA, orderNo);
+    const settled = await orderAt(operatorAtA, orderNo);
     const serial = settled.serialNumber;
 
     expect(await notify(signed(serial, "13812340000", "f".repeat(32)))).toBe("fail"); // wrong key
@@ -109,7 +111,18 @@ describe("the notify endpoint", () => {
     expect(await notify({ uid: aAtB.uid })).toBe("fail"); // malformed
     // Authentic but stale: the order is final at 4; nothing changes.
     expect(await notify(signed(serial, "13812340000"))).toBe("ok");
-    expect((await orderAt(a, operatorAtA, orderNo)).statusId).toBe(4);
+    expect((await orderAt(operatorAtA, orderNo)).statusId).toBe(4);
     expect(a.receiver.for(orderNo)).toHaveLength(1);
   });
+});
+
+test("A reads its prepaid balance at B, and B stays eligible: orders still go through after the poll", async () => {
+  // The worker's first poll is a minute away: poll by hand.
+  expect(await a.worker!.platform.balancePoller.pollOnce()).toEqual({ read: ["b"], failed: [] });
+  const balanceAtB = JSON.parse((await aAtB.queryBalance()).json.data as string).data.accountBalance;
+  expect((await a.admin("GET", "/admin/channels/b")).body.balance).toBe(balanceAtB);
+  expect(balanceAtB).toBeGreaterThanOrEqual(100_000_000);
+  const orderNo = await pushAtA("13812340000");
+  const [callback] = await a.receiver.waitFor(orderNo, 1, 30_000);
+  expect(callback.fields.status).toBe("4");
 });
