@@ -45,16 +45,21 @@ export interface ReconcileResult {
  * job that exists but can never run is replaced (FulfilmentScheduler.recover).
  */
 export class Reconciler {
-  private lastOrphanSweep = 0;
-  private lastSlotSweep = 0;
+  /** Lost work is a sign that Redis lost keys, and with them the state entries of other jobs: their hashes would stay forever. */
+  private readonly orphanSweep: ThrottledSweep;
+  private readonly slotSweep: ThrottledSweep;
 
   constructor(
     private readonly orders: OrderRepository,
     private readonly scheduler: FulfilmentScheduler,
-    private readonly slots: ChannelSlotRepository,
+    slots: ChannelSlotRepository,
     private readonly logger: Logger,
     private readonly options: ReconcilerOptions = { graceMs: 15_000, batchSize: 500 },
-  ) {}
+  ) {
+    this.orphanSweep = new ThrottledSweep("orphaned job sweep", options.orphanSweepEveryMs ?? ORPHAN_SWEEP_EVERY_MS, logger, () => scheduler.removeOrphans(ORPHANS_PER_SWEEP));
+    const slotEvery = options.slotSweepEveryMs ?? SLOT_SWEEP_EVERY_MS;
+    this.slotSweep = new ThrottledSweep("channel slot sweep", slotEvery, logger, () => slots.sweep(slotEvery));
+  }
 
   async runOnce(now = new Date()): Promise<ReconcileResult> {
     const before = new Date(now.getTime() - this.options.graceMs);
@@ -63,8 +68,8 @@ export class Reconciler {
     for (const order of overdue) stranded += await this.scheduler.recover(order);
     // Terminal orders in the list have an open callback round; the others a fulfilment step.
     const callbacks = overdue.filter((order) => isTerminal(order.status)).length;
-    const orphans = overdue.length > 0 ? await this.sweepOrphans(now) : 0;
-    const slots = await this.sweepSlots(now);
+    const orphans = overdue.length > 0 ? await this.orphanSweep.runIfDue(now) : 0;
+    const slots = await this.slotSweep.runIfDue(now);
     const found = { fulfilment: overdue.length - callbacks, callbacks, stranded, orphans, slots };
     if (overdue.length > 0 || slots > 0) this.logger.info("reconciled", found);
     return found;
@@ -88,23 +93,24 @@ export class Reconciler {
     return queuedFrom < before.getTime() ? new Date(queuedFrom) : before;
   }
 
-  /** Lost work is a sign that Redis lost keys, and with them the state entries of other jobs: their hashes would stay forever. */
-  private async sweepOrphans(now: Date): Promise<number> {
-    const every = this.options.orphanSweepEveryMs ?? ORPHAN_SWEEP_EVERY_MS;
-    if (now.getTime() - this.lastOrphanSweep < every) return 0;
-    this.lastOrphanSweep = now.getTime();
-    return this.scheduler.removeOrphans(ORPHANS_PER_SWEEP).catch((error: unknown) => {
-      this.logger.warn("orphaned job sweep failed", { error });
-      return 0;
-    });
-  }
+}
 
-  private async sweepSlots(now: Date): Promise<number> {
-    const every = this.options.slotSweepEveryMs ?? SLOT_SWEEP_EVERY_MS;
-    if (now.getTime() - this.lastSlotSweep < every) return 0;
-    this.lastSlotSweep = now.getTime();
-    return this.slots.sweep(every).catch((error: unknown) => {
-      this.logger.warn("channel slot sweep failed", { error });
+/** A cleanup run at most once per `everyMs`; a failure is logged and counts as nothing removed. */
+class ThrottledSweep {
+  private lastRun = 0;
+
+  constructor(
+    private readonly name: string,
+    private readonly everyMs: number,
+    private readonly logger: Logger,
+    private readonly run: () => Promise<number>,
+  ) {}
+
+  async runIfDue(now: Date): Promise<number> {
+    if (now.getTime() - this.lastRun < this.everyMs) return 0;
+    this.lastRun = now.getTime();
+    return this.run().catch((error: unknown) => {
+      this.logger.warn(`${this.name} failed`, { error });
       return 0;
     });
   }
