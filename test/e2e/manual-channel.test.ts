@@ -21,7 +21,7 @@ const sql = (text: string, values: unknown[] = []) => queryRows(stack.config.dat
 async function held(): Promise<{ orderNo: string; id: string }> {
   const orderNo = `MANUAL${Date.now()}-${seq++}`;
   expect((await operator.pushOrder(operator.push({ order_no: orderNo, face_value: "5000", notify_url: stack.receiver.url }))).json.code).toBe("200");
-  const id = String(JSON.parse((await operator.queryOrder(orderNo)).json.data as string).data.id);
+  const id = String((await operator.orderData(orderNo)).id);
   await eventually(async () => ((await stack.admin("GET", `/admin/orders/${id}`)).body.status === 6 ? true : undefined));
   return { orderNo, id };
 }
@@ -74,7 +74,7 @@ test("bad resolutions: 400 for an invalid body, 409 for an order no one may reso
   expect((await stack.admin("POST", "/admin/routes", { channels: ["simulator"], faceValues: [1200] })).status).toBe(201);
   const orderNo = `SIM${Date.now()}`;
   await operator.pushOrder(operator.push({ order_no: orderNo, face_value: "1200", phone_number: "13800000002", notify_url: stack.receiver.url }));
-  const simId = String(JSON.parse((await operator.queryOrder(orderNo)).json.data as string).data.id);
+  const simId = String((await operator.orderData(orderNo)).id);
   await eventually(async () => ((await stack.admin("GET", `/admin/orders/${simId}`)).body.status === 2 ? true : undefined));
   expect((await resolve(simId, { status: 0 })).status).toBe(409);
   expect((await resolve(simId, { status: 4 })).status).toBe(200);

@@ -39,17 +39,12 @@ async function pushAtA(phone: string): Promise<string> {
   return orderNo;
 }
 
-async function orderAt(client: OperatorClient, orderNo: string): Promise<any> {
-  const answer = await client.queryOrder(orderNo);
-  return JSON.parse(answer.json.data as string).data;
-}
-
 test("an order recharged at B settles at A, with B's order number, one ledger entry each side and the channel's cost", async () => {
   const orderNo = await pushAtA("13812340000");
   const [callback] = await a.receiver.waitFor(orderNo, 1, 30_000);
   expect(callback.fields.status).toBe("4");
-  const atA = await orderAt(operatorAtA, orderNo);
-  const atB = await orderAt(aAtB, atA.serialNumber);
+  const atA = await operatorAtA.orderData(orderNo);
+  const atB = await aAtB.orderData(atA.serialNumber);
   expect(atB.statusId).toBe(4);
   expect(atA.mobileOrderNo).toBe(atB.mobileOrderNo);
   expect(callback.fields.mobile_order_no).toBe(atB.mobileOrderNo);
@@ -65,7 +60,7 @@ test("B's definitive failure fails A's order (the route has no other channel), w
   const orderNo = await pushAtA("13812340010");
   const [callback] = await a.receiver.waitFor(orderNo, 1, 30_000);
   expect(callback.fields.status).toBe("10");
-  const atA = await orderAt(operatorAtA, orderNo);
+  const atA = await operatorAtA.orderData(orderNo);
   const detail = (await a.admin("GET", `/admin/orders/${atA.id}`)).body;
   expect(detail.channelAttempts).toEqual([expect.objectContaining({ channelCode: "b", outcome: "failed" })]);
   expect(detail.transitions.at(-1).reason).toMatch(/^every channel failed: b: failed/);
@@ -80,11 +75,11 @@ test("an order B returns unpaid (1 → 9) is a definitive failure at A", async (
 test("a manual resolution at B flows back to A", async () => {
   const orderNo = await pushAtA("13812340002");
   const atA = await eventually(async () => {
-    const order = await orderAt(operatorAtA, orderNo);
+    const order = await operatorAtA.orderData(orderNo);
     return order.statusId === 0 || order.statusId === 2 ? order : undefined;
   }, 30_000);
   const atB = await eventually(async () => {
-    const order = await orderAt(aAtB, atA.serialNumber);
+    const order = await aAtB.orderData(atA.serialNumber);
     return order.statusId === 2 ? order : undefined;
   }, 30_000);
   const resolved = await b.admin("POST", `/admin/orders/${atB.id}/resolve`, { status: 4, reason: "网厅确认" });
@@ -100,7 +95,7 @@ describe("the notify endpoint", () => {
   test("forged, mismatched or unknown callbacks are answered fail and change nothing; stale ones ok", async () => {
     const orderNo = await pushAtA("13812340000");
     await a.receiver.waitFor(orderNo, 1, 30_000);
-    const settled = await orderAt(operatorAtA, orderNo);
+    const settled = await operatorAtA.orderData(orderNo);
     const serial = settled.serialNumber;
 
     expect(await notify(signed(serial, "13812340000", "f".repeat(32)))).toBe("fail"); // wrong key
@@ -111,7 +106,7 @@ describe("the notify endpoint", () => {
     expect(await notify({ uid: aAtB.uid })).toBe("fail"); // malformed
     // Authentic but stale: the order is final at 4; nothing changes.
     expect(await notify(signed(serial, "13812340000"))).toBe("ok");
-    expect((await orderAt(operatorAtA, orderNo)).statusId).toBe(4);
+    expect((await operatorAtA.orderData(orderNo)).statusId).toBe(4);
     expect(a.receiver.for(orderNo)).toHaveLength(1);
   });
 });

@@ -52,7 +52,7 @@ async function push(faceValue: number, phone = "13812345678"): Promise<{ orderNo
   const orderNo = `fo-${Date.now()}-${seq++}`;
   const answer = await operator.pushOrder(operator.push({ order_no: orderNo, phone_number: phone, face_value: String(faceValue), notify_url: stack.receiver.url }));
   expect(answer.json.code).toBe("200");
-  const data = JSON.parse((await operator.queryOrder(orderNo)).json.data as string).data;
+  const data = (await operator.orderData(orderNo));
   return { orderNo, id: String(data.id), serial: data.serialNumber };
 }
 

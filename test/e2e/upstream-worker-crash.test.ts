@@ -62,10 +62,10 @@ test.each([
   survivor ??= await startWorker(stack.config, testLogger(), { poolMax: 2, reconcileEveryMs: 500, reconcileGraceMs: 200, upstream: { firstQueryMs: 50, timeoutMs: 500 } });
   const [callback] = await stack.receiver.waitFor(orderNo, 1, 40_000);
   expect(callback.fields.status).toBe("4");
-  const serial = JSON.parse((await operator.queryOrder(orderNo)).json.data as string).data.serialNumber;
+  const serial = (await operator.orderData(orderNo)).serialNumber;
   expect(second.pushes).toHaveLength(0);
   expect(first.pushesOf(serial).length).toBeGreaterThanOrEqual(taken ? 1 : 2);
-  const id = JSON.parse((await operator.queryOrder(orderNo)).json.data as string).data.id;
+  const id = (await operator.orderData(orderNo)).id;
   const detail = (await stack.admin("GET", `/admin/orders/${id}`)).body;
   expect(detail.channelAttempts.map((a: any) => [a.channelCode, a.outcome])).toEqual([[codes[0], "succeeded"]]);
 }, 90_000);

@@ -50,6 +50,11 @@ export class OperatorClient {
     return this.postForm("/1/api/oper/query_order", { uid: this.uid, order_no: orderNo, sign });
   }
 
+  /** The inner `data` of a successful order query's answer (PROTOCOL §9): the order as the operator sees it. */
+  async orderData(orderNo: string): Promise<any> {
+    return JSON.parse((await this.queryOrder(orderNo)).json.data as string).data;
+  }
+
   postForm(path: string, fields: Record<string, string>, extraHeaders: Record<string, string> = {}): Promise<HttpAnswer> {
     return this.post(path, new URLSearchParams(fields).toString(), "application/x-www-form-urlencoded", "POST", extraHeaders);
   }
