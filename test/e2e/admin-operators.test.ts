@@ -2,7 +2,8 @@ import { Client } from "pg";
 import { callbackSign, responseDataSign } from "@topup/protocol";
 import { OperatorClient } from "../support/operator-client";
 import { Capture, capturingLogger } from "../support/log-capture";
-import { ADMIN_TOKEN, eventually, startStack, type Stack } from "../support/stack";
+import { startIngress } from "../../apps/ingress/src";
+import { ADMIN_TOKEN, eventually, startStack, testLogger, type Stack } from "../support/stack";
 
 // Issue 19, operators: explicit disable/enable and key rotation with a grace period, audited without secrets.
 let stack: Stack;
@@ -173,4 +174,23 @@ describe("key rotation with a grace period", () => {
     const res = await stack.admin("POST", "/admin/operators/nobody/rotate-key", { graceSeconds: 60 });
     expect(res.status).toBe(404);
   });
+});
+
+it("a rotation and the end of its grace reach another ingress process within its cache's TTL", async () => {
+  // A second ingress over the same database, with its own operator cache (filled before the rotation).
+  const second = await startIngress({ ...stack.config, port: 0, adminPort: 0 }, testLogger(), { poolMax: 2 });
+  try {
+    const op = await stack.createOperator();
+    const oldThere = new OperatorClient(`http://127.0.0.1:${second.operatorPort}`, op.uid, op.key);
+    expect((await oldThere.queryBalance()).json.code).toBe("200");
+    const rotated = await stack.admin("POST", `/admin/operators/${op.uid}/rotate-key`, { graceSeconds: 300 });
+    const newThere = new OperatorClient(oldThere.baseUrl, op.uid, rotated.body.md5key);
+    await eventually(async () => ((await newThere.queryBalance()).json.code === "200" ? true : undefined), 2_500, 100);
+    expect((await oldThere.queryBalance()).json.code).toBe("200");
+    await sql("UPDATE operators SET previous_key_until = now() - interval '1 second' WHERE uid = $1", [op.uid]);
+    await eventually(async () => ((await oldThere.queryBalance()).json.msg === "签名错误" ? true : undefined), 2_500, 100);
+    expect((await newThere.queryBalance()).json.code).toBe("200");
+  } finally {
+    await second.close();
+  }
 });
