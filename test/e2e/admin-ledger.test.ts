@@ -159,6 +159,11 @@ describe("GET /admin/operators/:uid/statement", () => {
     }
   });
 
+  it("says why a range is refused", async () => {
+    const res = await stack.admin("GET", `/admin/operators/${op.uid}/statement?from=2025-01-01&to=2026-12-31`);
+    expect(res.body.error).toBe("a statement covers at most 366 days");
+  });
+
   it("404 for an unknown operator", async () => {
     expect((await stack.admin("GET", "/admin/operators/nobody/statement?from=2026-12-01&to=2026-12-02")).status).toBe(404);
     expect((await stack.admin("GET", "/admin/operators/nobody/statement.csv?from=2026-12-01&to=2026-12-02")).status).toBe(404);

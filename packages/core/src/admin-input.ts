@@ -340,7 +340,7 @@ export function checkOrderQuery(query: Record<string, unknown>, paged = true): C
 export const REPORT_MAX_DAYS = 366;
 
 /** GET /admin/reports/daily's query: `from` and `to` as YYYY-MM-DD (Asia/Shanghai days, both included), `format` json or csv. */
-export function checkReportQuery(query: Record<string, unknown>): Checked<{ from: string; to: string; format: "json" | "csv" }> {
+export function checkReportQuery(query: Record<string, unknown>, what = "a report"): Checked<{ from: string; to: string; format: "json" | "csv" }> {
   for (const [name, value] of Object.entries(query)) {
     if (!["from", "to", "format"].includes(name)) return { ok: false, error: `unknown parameter ${name}` };
     if (typeof value !== "string") return { ok: false, error: `${name} must be given once` };
@@ -351,7 +351,7 @@ export function checkReportQuery(query: Record<string, unknown>): Checked<{ from
   const end = day(to);
   if (start === null || end === null) return { ok: false, error: "from and to are required, as calendar days YYYY-MM-DD" };
   if (end < start) return { ok: false, error: "to must not be before from" };
-  if ((end - start) / 86_400_000 + 1 > REPORT_MAX_DAYS) return { ok: false, error: `a report covers at most ${REPORT_MAX_DAYS} days` };
+  if ((end - start) / 86_400_000 + 1 > REPORT_MAX_DAYS) return { ok: false, error: `${what} covers at most ${REPORT_MAX_DAYS} days` };
   if (format !== "json" && format !== "csv") return { ok: false, error: "format must be json or csv" };
   return { ok: true, value: { from: from!, to: to!, format } };
 }
@@ -447,7 +447,7 @@ export function checkBulkResend(body: unknown): Checked<{ since: Date; limit: nu
 
 /** GET /admin/operators/:uid/statement: Shanghai days `from`..`to` like the daily report, `format` json or csv. */
 export function checkStatementQuery(query: Record<string, unknown>, csv = false): Checked<{ from: string; to: string; format: "json" | "csv" }> {
-  const checked = checkReportQuery(query);
+  const checked = checkReportQuery(query, "a statement");
   if (!checked.ok) return checked;
   return { ok: true, value: csv ? { ...checked.value, format: "csv" } : checked.value };
 }
