@@ -159,6 +159,50 @@ describe("GET /admin/operators/:uid/statement", () => {
     }
   });
 
+  it("a long statement: JSON refuses it clearly, the CSV streams it page by page, adding up to the fen", async () => {
+    const big = await stack.createOperator();
+    const [{ id: accountId }] = await sql("SELECT a.id FROM accounts a JOIN operators o ON o.id = a.operator_id WHERE o.uid = $1", [big.uid]);
+    // 10 001 entries on 2026-11-10 (Shanghai), income g fen each, balances as the ledger would keep them.
+    await sql(
+      `INSERT INTO ledger_entries (account_id, kind, record, income, balance_after, created_at)
+       SELECT $1::bigint, 'manual', 'bulk', g, g * (g + 1) / 2, timestamptz '2026-11-10 00:00:00+08' + (g * 8 || ' seconds')::interval
+       FROM generate_series(1, 10001) g`,
+      [accountId],
+    );
+    const total = (10_001 * 10_002) / 2;
+    await sql("UPDATE accounts SET balance = $2 WHERE id = $1", [accountId, total]);
+    const json = await stack.admin("GET", `/admin/operators/${big.uid}/statement?from=2026-11-10&to=2026-11-10`);
+    expect(json.status).toBe(400);
+    expect(json.body.error).toMatch(/10001 entries.*format=csv/);
+    const res = await get(`/admin/operators/${big.uid}/statement.csv?from=2026-11-09&to=2026-11-11`);
+    expect(res.status).toBe(200);
+    const rows = (await res.text()).split("\r\n").filter(Boolean).slice(1).map((line) => line.split(","));
+    expect(rows).toHaveLength(3 * 2 + 10_001); // an opening and a closing line per day, and the entries
+    const entries = rows.filter((r) => r[1] === "entry");
+    expect(entries.map((r) => Number(r[8]))).toEqual(Array.from({ length: 10_001 }, (_, i) => i + 1));
+    const closing = rows.filter((r) => r[1] === "closing").map((r) => Number(r[10]));
+    expect(closing).toEqual([0, total, total]);
+  }, 30_000);
+
+  it("lists only the entries of the totals' snapshot (an entry posted meanwhile waits for the next statement)", async () => {
+    const late = await stack.createOperator();
+    const account = (await stack.admin("GET", `/admin/operators/${late.uid}`)).body.accountId;
+    const first = await adjust(late, { income: 5, record: "before" });
+    const ledger = stack.ingress.platform.ledger;
+    const day = first.createdAt.slice(0, 10); // an hour's difference from Shanghai cannot matter: the range is three days
+    const from = new Date(Date.parse(day) - 86_400_000).toISOString().slice(0, 10);
+    const to = new Date(Date.parse(day) + 86_400_000).toISOString().slice(0, 10);
+    const totals = await ledger.statementDays(account, from, to);
+    await adjust(late, { income: 7, record: "meanwhile" });
+    const listed = [];
+    for await (const entry of ledger.statementEntries(account, from, to, totals.lastId)) listed.push(entry.record);
+    expect(listed).toEqual(["before"]);
+    expect(totals.days.reduce((n, d) => n + d.income, 0)).toBe(5);
+    const now = (await stack.admin("GET", `/admin/operators/${late.uid}/statement?from=${from}&to=${to}`)).body;
+    expect(now.days.flatMap((d: any) => d.entries.map((e: any) => e.record))).toEqual(["before", "meanwhile"]);
+    expect(now.closing).toBe(12);
+  });
+
   it("says why a range is refused", async () => {
     const res = await stack.admin("GET", `/admin/operators/${op.uid}/statement?from=2025-01-01&to=2026-12-31`);
     expect(res.body.error).toBe("a statement covers at most 366 days");

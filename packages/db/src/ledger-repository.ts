@@ -113,8 +113,8 @@ export class LedgerRepository {
    * account balance less every entry since the range began, in one snapshot: it reads only entries
    * after `fromDay` (not the account's whole history) and is exact by §8 (balance = Σincome − Σexpenditure).
    */
-  async statementDays(accountId: string, fromDay: string, toDay: string): Promise<{ opening: number; days: StatementDayTotals[] }> {
-    const rows = await this.db.query<{ day: string; entries: number; income: string; expenditure: string; opening: string }>(
+  async statementDays(accountId: string, fromDay: string, toDay: string): Promise<{ opening: number; days: StatementDayTotals[]; lastId: string }> {
+    const rows = await this.db.query<{ day: string; entries: number; income: string; expenditure: string; opening: string; last_id: string }>(
       "ledger_statement_days",
       `WITH acct AS (SELECT balance FROM accounts WHERE id = $1::bigint),
       since AS (
@@ -132,7 +132,8 @@ export class LedgerRepository {
       )
       SELECT to_char(d.day, 'YYYY-MM-DD') AS day, coalesce(p.entries, 0) AS entries,
              coalesce(p.income, 0)::text AS income, coalesce(p.expenditure, 0)::text AS expenditure,
-             (acct.balance - since.delta)::text AS opening
+             (acct.balance - since.delta)::text AS opening,
+             coalesce((SELECT max(id) FROM ledger_entries WHERE account_id = $1::bigint), 0)::text AS last_id
       FROM generate_series($2::date, $3::date, interval '1 day') AS d(day)
       LEFT JOIN per_day p ON p.day = d.day::date
       CROSS JOIN acct CROSS JOIN since
@@ -142,11 +143,16 @@ export class LedgerRepository {
     return {
       opening: rows.length > 0 ? safeNumber(rows[0].opening) : 0,
       days: rows.map((r) => ({ day: r.day, entries: r.entries, income: safeNumber(r.income), expenditure: safeNumber(r.expenditure) })),
+      lastId: rows.length > 0 ? rows[0].last_id : "0",
     };
   }
 
-  /** The range's entries oldest first, read `pageSize` at a time (keyset on created_at, id): a CSV of any size streams. */
-  async *statementEntries(accountId: string, fromDay: string, toDay: string, pageSize = 1000): AsyncGenerator<LedgerEntryRecord & { day: string }> {
+  /**
+   * The range's entries oldest first, read `pageSize` at a time (keyset on created_at, id): a CSV of
+   * any size streams. Only those up to `lastId` (statementDays' snapshot): an account's entries get
+   * their ids under its row lock, so later ones have higher ids and the totals still match the list.
+   */
+  async *statementEntries(accountId: string, fromDay: string, toDay: string, lastId: string, pageSize = 1000): AsyncGenerator<LedgerEntryRecord & { day: string }> {
     let after: { at: Date; id: string } = { at: new Date(0), id: "0" };
     for (;;) {
       const rows = await this.db.query<EntryRow & { day: string }>(
@@ -155,9 +161,9 @@ export class LedgerRepository {
         WHERE account_id = $1::bigint
           AND created_at >= ($2::date)::timestamp AT TIME ZONE 'Asia/Shanghai'
           AND created_at < ($3::date + 1)::timestamp AT TIME ZONE 'Asia/Shanghai'
-          AND (created_at, id) > ($4::timestamptz, $5::bigint)
+          AND (created_at, id) > ($4::timestamptz, $5::bigint) AND id <= $7::bigint
         ORDER BY created_at, id LIMIT $6`,
-        [accountId, fromDay, toDay, after.at, after.id, pageSize],
+        [accountId, fromDay, toDay, after.at, after.id, pageSize, lastId],
       );
       for (const row of rows) yield { ...entryFromRow(row), day: row.day };
       if (rows.length < pageSize) return;
