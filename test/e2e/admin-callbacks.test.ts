@@ -64,7 +64,8 @@ describe("GET /admin/callbacks/unacknowledged", () => {
     expect(all.body.nextCursor).toBeNull();
   });
 
-  it.each(["?limit=0", "?limit=501", "?cursor=bm9wZQ", "?uid=bad%20uid", "?colour=red", "?limit=2&limit=3"])("400 for %s", async (query) => {
+  // The last: a cursor forged past BIGINT ("u:9999999999999999999").
+  it.each(["?limit=0", "?limit=501", "?cursor=bm9wZQ", "?uid=bad%20uid", "?colour=red", "?limit=2&limit=3", "?cursor=dTo5OTk5OTk5OTk5OTk5OTk5OTk5"])("400 for %s", async (query) => {
     const res = await stack.admin("GET", `/admin/callbacks/unacknowledged${query}`);
     expect(res.status).toBe(400);
     expect(typeof res.body.error).toBe("string");
@@ -83,6 +84,7 @@ describe("POST /admin/operators/:uid/resend-callbacks", () => {
     [{ since: "2026-12-06T00:00:00Z", limit: 0 }, /limit must be an integer from 1 to 5000/],
     [{ since: "2026-12-06T00:00:00Z", limit: 5001 }, /limit/],
     [{ since: "2026-12-06T00:00:00Z", cursor: "bm9wZQ" }, /cursor/],
+    [{ since: "2026-12-06T00:00:00Z", cursor: "cjo5OTk5OTk5OTk5OTk5OTk5OTk5" }, /cursor/], // "r:9999999999999999999", past BIGINT
     [{ since: "2026-12-06T00:00:00Z", all: true }, /unknown field all/],
   ])("answers 400 for %j and sends nothing", async (body, error) => {
     const res = await stack.admin("POST", `/admin/operators/${busy.uid}/resend-callbacks`, body);
@@ -132,6 +134,12 @@ describe("POST /admin/operators/:uid/resend-callbacks", () => {
     const again = await stack.admin("POST", `/admin/operators/${busy.uid}/resend-callbacks`, { since: startedAt });
     expect(again.body).toMatchObject({ resent: 0, nextCursor: null });
   }, 60_000);
+});
+
+test("GET /admin/orders refuses a cursor forged past BIGINT (400, not a failed statement)", async () => {
+  const res = await stack.admin("GET", "/admin/orders?cursor=bzo5OTk5OTk5OTk5OTk5OTk5OTk5");
+  expect(res.status).toBe(400);
+  expect(res.body.error).toBe("cursor is not one this API gave");
 });
 
 describe("GET /admin/orders/:id", () => {

@@ -66,7 +66,8 @@ describe("GET /admin/operators/:uid/ledger", () => {
     expect(all.headers.get("x-next-cursor")).toBeNull();
   });
 
-  it.each(["?limit=0", "?limit=501", "?limit=x", "?cursor=bm9wZQ", "?before=1"])("400 for %s", async (query) => {
+  // The last: a cursor forged past BIGINT ("l:9999999999999999999").
+  it.each(["?limit=0", "?limit=501", "?limit=x", "?cursor=bm9wZQ", "?before=1", "?cursor=bDo5OTk5OTk5OTk5OTk5OTk5OTk5"])("400 for %s", async (query) => {
     const op = await stack.createOperator();
     const res = await stack.admin("GET", `/admin/operators/${op.uid}/ledger${query}`);
     expect(res.status).toBe(400);
@@ -266,6 +267,7 @@ describe("GET /admin/audit", () => {
     "?from=yesterday",
     "?from=2026-12-06T10:00:00Z&to=2026-12-06T09:00:00Z",
     "?colour=red",
+    "?cursor=YTo5OTk5OTk5OTk5OTk5OTk5OTk5", // "a:9999999999999999999", past BIGINT
   ])("400 for %s", async (query) => {
     const res = await stack.admin("GET", `/admin/audit${query}`);
     expect(res.status).toBe(400);

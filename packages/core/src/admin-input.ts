@@ -330,7 +330,7 @@ export function checkOrderQuery(query: Record<string, unknown>, paged = true): C
   let before: string | null = null;
   if (text.cursor !== undefined) {
     const decoded = /^o:([1-9]\d{0,18})$/.exec(Buffer.from(text.cursor, "base64url").toString("utf8"));
-    if (!decoded || orderCursor(decoded[1]) !== text.cursor) return { ok: false, error: "cursor is not one this API gave" };
+    if (!decoded || orderCursor(decoded[1]) !== text.cursor || !isBigint(decoded[1])) return { ok: false, error: "cursor is not one this API gave" };
     before = decoded[1];
   }
   return { ok: true, value: { filter, limit, before } };
@@ -363,7 +363,12 @@ export function idCursor(kind: string, id: string): string {
 
 function readIdCursor(kind: string, text: string): string | null {
   const decoded = new RegExp(`^${kind}:([1-9]\\d{0,18})$`).exec(Buffer.from(text, "base64url").toString("utf8"));
-  return decoded && idCursor(kind, decoded[1]) === text ? decoded[1] : null;
+  return decoded && idCursor(kind, decoded[1]) === text && isBigint(decoded[1]) ? decoded[1] : null;
+}
+
+/** A forged cursor beyond BIGINT would fail the statement (a 5xx) instead of being refused. */
+function isBigint(digits: string): boolean {
+  return BigInt(digits) <= 9_223_372_036_854_775_807n;
 }
 
 /** Every parameter known and given once; the values as text. */
