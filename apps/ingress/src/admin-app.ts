@@ -45,6 +45,7 @@ export function createAdminApp(admin: AdminService, token: string, logger: Logge
     (handle: (req: Request) => Promise<AdminAnswer>): RequestHandler =>
     async (req, res) => {
       const answer = await handle(req);
+      if (answer.headers) res.set(answer.headers);
       res.status(answer.status).json(answer.body);
     };
   const param = (req: Request, name: string): string => String(req.params[name]);
@@ -55,7 +56,12 @@ export function createAdminApp(admin: AdminService, token: string, logger: Logge
   app.patch("/admin/operators/:uid", route((req) => admin.updateOperator(actorOf(req), param(req, "uid"), req.body)));
   app.post("/admin/operators/:uid/rotate-key", route((req) => admin.rotateKey(actorOf(req), param(req, "uid"), req.body)));
   app.post("/admin/operators/:uid/adjustments", route((req) => admin.adjustBalance(actorOf(req), param(req, "uid"), req.body)));
-  app.get("/admin/operators/:uid/ledger", route((req) => admin.ledger(param(req, "uid"))));
+  app.post("/admin/operators/:uid/disable", route((req) => admin.setEnabled(actorOf(req), param(req, "uid"), false, req.body)));
+  app.post("/admin/operators/:uid/enable", route((req) => admin.setEnabled(actorOf(req), param(req, "uid"), true, req.body)));
+  app.post("/admin/operators/:uid/resend-callbacks", route((req) => admin.resendCallbacks(actorOf(req), param(req, "uid"), req.body)));
+  app.get("/admin/operators/:uid/ledger", route((req) => admin.ledger(param(req, "uid"), req.query)));
+  app.get("/admin/callbacks/unacknowledged", route((req) => admin.unacknowledgedCallbacks(req.query)));
+  app.get("/admin/audit", route((req) => admin.auditLog(req.query)));
   app.post("/admin/channels", route((req) => admin.createChannel(actorOf(req), req.body)));
   app.get("/admin/channels", route(() => admin.listChannels()));
   app.get("/admin/channels/:code", route((req) => admin.getChannel(param(req, "code"))));
@@ -86,6 +92,8 @@ export function createAdminApp(admin: AdminService, token: string, logger: Logge
     };
   app.get("/admin/orders/export.csv", csv("orders.csv", (req) => admin.exportOrders(req.query)));
   app.get("/admin/reports/daily", csv("daily-report.csv", (req) => admin.dailyReport(req.query)));
+  app.get("/admin/operators/:uid/statement", csv("statement.csv", (req) => admin.statement(param(req, "uid"), req.query)));
+  app.get("/admin/operators/:uid/statement.csv", csv("statement.csv", (req) => admin.statement(param(req, "uid"), req.query, true)));
   app.get("/admin/orders/:id", route((req) => admin.getOrder(param(req, "id"))));
   app.post("/admin/orders/:id/resolve", route((req) => admin.resolveOrder(actorOf(req), param(req, "id"), req.body)));
   app.post("/admin/orders/:id/resend-callback", route((req) => admin.resendCallback(actorOf(req), param(req, "id"))));

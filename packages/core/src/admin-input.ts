@@ -75,8 +75,21 @@ export function checkOperatorPatch(body: unknown): Checked<Omit<OperatorInput, "
   return checkObject(body, patchable) as Checked<Omit<OperatorInput, "uid" | "md5key">>;
 }
 
-export function checkKeyRotation(body: unknown): Checked<{ md5key?: string }> {
-  return checkObject(body ?? {}, { md5key: OPERATOR_FIELDS.md5key }) as Checked<{ md5key?: string }>;
+/** The longest grace period a rotation may give the previous key: 7 days. */
+export const MAX_GRACE_SECONDS = 7 * 86_400;
+
+export function checkKeyRotation(body: unknown): Checked<{ md5key?: string; graceSeconds?: number }> {
+  return checkObject(body ?? {}, {
+    md5key: OPERATOR_FIELDS.md5key,
+    graceSeconds: (v) => (isInt(v, 0, MAX_GRACE_SECONDS) ? null : `graceSeconds must be an integer from 0 to ${MAX_GRACE_SECONDS} (7 days)`),
+  }) as Checked<{ md5key?: string; graceSeconds?: number }>;
+}
+
+/** POST /admin/operators/:uid/disable or /enable: an optional reason, kept in the audit log. */
+export function checkToggle(body: unknown): Checked<{ reason?: string }> {
+  return checkObject(body ?? {}, {
+    reason: (v) => (isText(v, 200, false) ? null : "reason must be a string of at most 200 characters, without control characters"),
+  }) as Checked<{ reason?: string }>;
 }
 
 export interface AdjustmentInput {
@@ -317,7 +330,7 @@ export function checkOrderQuery(query: Record<string, unknown>, paged = true): C
   let before: string | null = null;
   if (text.cursor !== undefined) {
     const decoded = /^o:([1-9]\d{0,18})$/.exec(Buffer.from(text.cursor, "base64url").toString("utf8"));
-    if (!decoded || orderCursor(decoded[1]) !== text.cursor) return { ok: false, error: "cursor is not one this API gave" };
+    if (!decoded || orderCursor(decoded[1]) !== text.cursor || !isBigint(decoded[1])) return { ok: false, error: "cursor is not one this API gave" };
     before = decoded[1];
   }
   return { ok: true, value: { filter, limit, before } };
@@ -327,7 +340,7 @@ export function checkOrderQuery(query: Record<string, unknown>, paged = true): C
 export const REPORT_MAX_DAYS = 366;
 
 /** GET /admin/reports/daily's query: `from` and `to` as YYYY-MM-DD (Asia/Shanghai days, both included), `format` json or csv. */
-export function checkReportQuery(query: Record<string, unknown>): Checked<{ from: string; to: string; format: "json" | "csv" }> {
+export function checkReportQuery(query: Record<string, unknown>, what = "a report"): Checked<{ from: string; to: string; format: "json" | "csv" }> {
   for (const [name, value] of Object.entries(query)) {
     if (!["from", "to", "format"].includes(name)) return { ok: false, error: `unknown parameter ${name}` };
     if (typeof value !== "string") return { ok: false, error: `${name} must be given once` };
@@ -338,7 +351,145 @@ export function checkReportQuery(query: Record<string, unknown>): Checked<{ from
   const end = day(to);
   if (start === null || end === null) return { ok: false, error: "from and to are required, as calendar days YYYY-MM-DD" };
   if (end < start) return { ok: false, error: "to must not be before from" };
-  if ((end - start) / 86_400_000 + 1 > REPORT_MAX_DAYS) return { ok: false, error: `a report covers at most ${REPORT_MAX_DAYS} days` };
+  if ((end - start) / 86_400_000 + 1 > REPORT_MAX_DAYS) return { ok: false, error: `${what} covers at most ${REPORT_MAX_DAYS} days` };
   if (format !== "json" && format !== "csv") return { ok: false, error: "format must be json or csv" };
   return { ok: true, value: { from: from!, to: to!, format } };
+}
+
+/** Cursors of the other paged lists: opaque to callers, `<kind>:<id>` in base64url, checked on the way back. */
+export function idCursor(kind: string, id: string): string {
+  return Buffer.from(`${kind}:${id}`).toString("base64url");
+}
+
+function readIdCursor(kind: string, text: string): string | null {
+  const decoded = new RegExp(`^${kind}:([1-9]\\d{0,18})$`).exec(Buffer.from(text, "base64url").toString("utf8"));
+  return decoded && idCursor(kind, decoded[1]) === text && isBigint(decoded[1]) ? decoded[1] : null;
+}
+
+/** A forged cursor beyond BIGINT would fail the statement (a 5xx) instead of being refused. */
+function isBigint(digits: string): boolean {
+  return BigInt(digits) <= 9_223_372_036_854_775_807n;
+}
+
+/** Every parameter known and given once; the values as text. */
+function queryText(query: Record<string, unknown>, allowed: readonly string[]): Checked<Record<string, string>> {
+  const text: Record<string, string> = {};
+  for (const [name, value] of Object.entries(query)) {
+    if (!allowed.includes(name)) return { ok: false, error: `unknown parameter ${name}` };
+    if (typeof value !== "string") return { ok: false, error: `${name} must be given once` };
+    text[name] = value;
+  }
+  return { ok: true, value: text };
+}
+
+function pageLimit(text: string | undefined, fallback: number, max: number): Checked<number> {
+  if (text === undefined) return { ok: true, value: fallback };
+  if (!/^\d{1,7}$/.test(text) || Number(text) < 1 || Number(text) > max) return { ok: false, error: `limit must be an integer from 1 to ${max}` };
+  return { ok: true, value: Number(text) };
+}
+
+function pageCursor(kind: string, text: string | undefined): Checked<string | null> {
+  if (text === undefined) return { ok: true, value: null };
+  const id = readIdCursor(kind, text);
+  return id === null ? { ok: false, error: "cursor is not one this API gave" } : { ok: true, value: id };
+}
+
+function instant(name: string, v: string): Checked<Date> {
+  const at = new Date(v);
+  if (!ISO_INSTANT.test(v) || Number.isNaN(at.getTime())) return { ok: false, error: `${name} must be an ISO 8601 time with its zone, e.g. 2026-12-06T00:00:00+08:00` };
+  return { ok: true, value: at };
+}
+
+export interface Page {
+  limit: number;
+  /** From the cursor: only rows older (lower id) than this. */
+  before: string | null;
+}
+
+/** GET /admin/operators/:uid/ledger: `limit` (default 100, at most 500) and `cursor`. */
+export function checkLedgerQuery(query: Record<string, unknown>): Checked<Page> {
+  const text = queryText(query, ["limit", "cursor"]);
+  if (!text.ok) return text;
+  const limit = pageLimit(text.value.limit, 100, 500);
+  if (!limit.ok) return limit;
+  const before = pageCursor("l", text.value.cursor);
+  if (!before.ok) return before;
+  return { ok: true, value: { limit: limit.value, before: before.value } };
+}
+
+/** GET /admin/callbacks/unacknowledged: `uid`, `limit` (default 50, at most 500), `cursor`. */
+export function checkUnacknowledgedQuery(query: Record<string, unknown>): Checked<Page & { uid?: string }> {
+  const text = queryText(query, ["uid", "limit", "cursor"]);
+  if (!text.ok) return text;
+  const { uid } = text.value;
+  if (uid !== undefined && !UID.test(uid)) return { ok: false, error: "uid is malformed" };
+  const limit = pageLimit(text.value.limit, 50, 500);
+  if (!limit.ok) return limit;
+  const before = pageCursor("u", text.value.cursor);
+  if (!before.ok) return before;
+  return { ok: true, value: { uid, limit: limit.value, before: before.value } };
+}
+
+/** Callbacks one bulk resend opens at most, by default and at the most. */
+export const RESEND_DEFAULT_LIMIT = 500;
+export const RESEND_MAX_LIMIT = 5_000;
+
+/**
+ * POST /admin/operators/:uid/resend-callbacks `{"since", "limit"?, "cursor"?}`: `cursor` is the
+ * `nextCursor` of the previous call, to go on where it stopped.
+ */
+export function checkBulkResend(body: unknown): Checked<{ since: Date; limit: number; after: string | null }> {
+  const checked = checkObject(body, {
+    since: (v) => (typeof v === "string" && instant("since", v).ok ? null : "since must be an ISO 8601 time with its zone, e.g. 2026-12-06T00:00:00+08:00"),
+    limit: (v) => (isInt(v, 1, RESEND_MAX_LIMIT) ? null : `limit must be an integer from 1 to ${RESEND_MAX_LIMIT}`),
+    cursor: (v) => (typeof v === "string" && readIdCursor("r", v) !== null ? null : "cursor is not one this API gave"),
+  });
+  if (!checked.ok) return checked;
+  const { since, limit = RESEND_DEFAULT_LIMIT, cursor } = checked.value as { since?: string; limit?: number; cursor?: string };
+  if (since === undefined) return { ok: false, error: "since is required" };
+  return { ok: true, value: { since: new Date(since), limit, after: cursor === undefined ? null : readIdCursor("r", cursor) } };
+}
+
+/** GET /admin/operators/:uid/statement: Shanghai days `from`..`to` like the daily report, `format` json or csv. */
+export function checkStatementQuery(query: Record<string, unknown>, csv = false): Checked<{ from: string; to: string; format: "json" | "csv" }> {
+  const checked = checkReportQuery(query, "a statement");
+  if (!checked.ok) return checked;
+  return { ok: true, value: csv ? { ...checked.value, format: "csv" } : checked.value };
+}
+
+export interface AuditQuery extends Page {
+  filter: { actor?: string; targetType?: string; targetId?: string; from?: Date; to?: Date };
+}
+
+/**
+ * GET /admin/audit: `actor` (as recorded, e.g. admin or admin:alice), `entity` (a target type such as
+ * operator, or type:id such as operator:3928857), `from`/`to` (ISO 8601), `limit` (default 50, at most 500), `cursor`.
+ */
+export function checkAuditQuery(query: Record<string, unknown>): Checked<AuditQuery> {
+  const text = queryText(query, ["actor", "entity", "from", "to", "limit", "cursor"]);
+  if (!text.ok) return text;
+  const filter: AuditQuery["filter"] = {};
+  const { actor, entity } = text.value;
+  if (actor !== undefined) {
+    if (!/^[\w.@:-]{1,64}$/.test(actor)) return { ok: false, error: "actor is malformed" };
+    filter.actor = actor;
+  }
+  if (entity !== undefined) {
+    const parts = /^([a-z]{1,32})(?::([^\s]{1,64}))?$/.exec(entity);
+    if (!parts) return { ok: false, error: "entity must be a type (e.g. operator) or type:id (e.g. operator:3928857)" };
+    filter.targetType = parts[1];
+    if (parts[2] !== undefined) filter.targetId = parts[2];
+  }
+  for (const name of ["from", "to"] as const) {
+    if (text.value[name] === undefined) continue;
+    const at = instant(name, text.value[name]);
+    if (!at.ok) return at;
+    filter[name] = at.value;
+  }
+  if (filter.from && filter.to && filter.from >= filter.to) return { ok: false, error: "from must be before to" };
+  const limit = pageLimit(text.value.limit, 50, 500);
+  if (!limit.ok) return limit;
+  const before = pageCursor("a", text.value.cursor);
+  if (!before.ok) return before;
+  return { ok: true, value: { filter, limit: limit.value, before: before.value } };
 }

@@ -11,6 +11,7 @@ import {
   type ChannelRecord,
   type ChannelRepository,
   type ChannelSlotRepository,
+  type LedgerEntryRecord,
   type LedgerRepository,
   type OperatorRecord,
   type OperatorRepository,
@@ -24,8 +25,11 @@ import {
 import { canTransition, OrderStatus, STATUS_NAMES } from "@topup/protocol";
 import {
   checkAdjustment,
+  checkAuditQuery,
+  checkBulkResend,
   checkChannelPatch,
   checkKeyRotation,
+  checkLedgerQuery,
   checkNewChannel,
   checkNewOperator,
   checkNewRoute,
@@ -33,6 +37,10 @@ import {
   checkOrderQuery,
   checkReportQuery,
   checkResolution,
+  checkStatementQuery,
+  checkToggle,
+  checkUnacknowledgedQuery,
+  idCursor,
   orderCursor,
   checkRoutePatch,
 } from "./admin-input";
@@ -43,10 +51,11 @@ import type { OperatorDirectory } from "./operator-directory";
 /** An export: the CSV's lines (header first, each ending CRLF), produced as they are read. */
 export type CsvAnswer = { status: 200; lines: AsyncIterable<string> } | AdminAnswer;
 
-/** An admin API answer: HTTP status and a JSON-serialisable body. */
+/** An admin API answer: HTTP status and a JSON-serialisable body (and headers, e.g. a page's next cursor). */
 export interface AdminAnswer {
   status: number;
   body: unknown;
+  headers?: Record<string, string>;
 }
 
 export interface AdminDeps {
@@ -85,6 +94,8 @@ export function operatorView(op: OperatorRecord, withKey = false) {
     strictCarrier: op.strictCarrier,
     faceValues: op.faceValues,
     rateLimitPerSecond: op.rateLimitPerSecond,
+    // Until when the key before the last rotation still verifies (never the key itself); null: none.
+    previousKeyUntil: op.previousKeyUntil && op.previousKeyUntil.getTime() > Date.now() ? op.previousKeyUntil.toISOString() : null,
     accountId: op.accountId,
     createdAt: op.createdAt.toISOString(),
     updatedAt: op.updatedAt.toISOString(),
@@ -111,6 +122,15 @@ export function csvLine(fields: readonly unknown[]): string {
       return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
     })
     .join(",")}\r\n`;
+}
+
+const STATEMENT_CSV_COLUMNS = ["day", "line", "entryId", "createdAt", "kind", "record", "orderId", "payMoney", "income", "expenditure", "balance"] as const;
+
+/** A JSON statement lists every entry in memory; beyond this many a CSV (streamed) or a shorter range. */
+export const STATEMENT_JSON_MAX_ENTRIES = 10_000;
+
+function entryView(entry: LedgerEntryRecord) {
+  return { ...entry, createdAt: entry.createdAt.toISOString() };
 }
 
 function orderView(order: OrderRecord) {
@@ -244,14 +264,46 @@ export class AdminService {
     return { status: 200, body: operatorView(changed.after) };
   }
 
+  /**
+   * POST /admin/operators/:uid/disable and /enable: the operator's pushes and queries are refused
+   * (运营商不存在或已停用) or accepted again in every process within the directory's TTL. Orders
+   * already taken go on, and their callbacks are still sent.
+   */
+  async setEnabled(actor: string, uid: string, enabled: boolean, body: unknown): Promise<AdminAnswer> {
+    const checked = checkToggle(body);
+    if (!checked.ok) return bad(checked.error);
+    const changed = await this.deps.operators.update(uid, { enabled });
+    if (!changed) return notFound(`operator ${uid}`);
+    this.deps.directory.forget(uid);
+    await this.audit(
+      actor,
+      enabled ? "operator.enable" : "operator.disable",
+      uid,
+      { enabled: changed.before.enabled },
+      { enabled: changed.after.enabled, reason: checked.value.reason ?? null },
+    );
+    return { status: 200, body: operatorView(changed.after) };
+  }
+
+  /**
+   * A new key (given or generated), in force at once: callbacks are signed with it from now on.
+   * With `graceSeconds` the replaced key still verifies the operator's requests until then.
+   */
   async rotateKey(actor: string, uid: string, body: unknown): Promise<AdminAnswer> {
     const checked = checkKeyRotation(body);
     if (!checked.ok) return bad(checked.error);
-    const changed = await this.deps.operators.update(uid, { md5key: checked.value.md5key ?? generateKey() });
+    const graceSeconds = checked.value.graceSeconds ?? 0;
+    const changed = await this.deps.operators.rotateKey(uid, checked.value.md5key ?? generateKey(), graceSeconds);
     if (!changed) return notFound(`operator ${uid}`);
     this.deps.directory.forget(uid);
-    // The audit trail says that the key changed, never what it is.
-    await this.audit(actor, "operator.rotate-key", uid, { md5key: "[previous]" }, { md5key: "[rotated]" });
+    // The audit trail says that the key changed and for how long the old one holds, never what either is.
+    await this.audit(
+      actor,
+      "operator.rotate-key",
+      uid,
+      { md5key: "[previous]" },
+      { md5key: "[rotated]", graceSeconds, previousKeyUntil: changed.after.previousKeyUntil?.toISOString() ?? null },
+    );
     return { status: 200, body: operatorView(changed.after, true) };
   }
 
@@ -262,16 +314,82 @@ export class AdminService {
     if (!operator) return notFound(`operator ${uid}`);
     const entry = await this.deps.ledger.postAdjustment(operator.accountId, checked.value);
     if (!entry) return notFound(`account of operator ${uid}`);
-    const view = { ...entry, createdAt: entry.createdAt.toISOString() };
+    const view = entryView(entry);
     await this.audit(actor, "ledger.adjust", uid, null, view);
     return { status: 201, body: view };
   }
 
-  async ledger(uid: string): Promise<AdminAnswer> {
+  /**
+   * GET /admin/operators/:uid/ledger: entries newest first, each with the running balance after it
+   * (balanceAfter). The body stays the list it always was; the next page's cursor is in X-Next-Cursor.
+   */
+  async ledger(uid: string, query: Record<string, unknown> = {}): Promise<AdminAnswer> {
+    const checked = checkLedgerQuery(query);
+    if (!checked.ok) return bad(checked.error);
     const operator = await this.deps.operators.findByUid(uid);
     if (!operator) return notFound(`operator ${uid}`);
-    const entries = await this.deps.ledger.entries(operator.accountId);
-    return { status: 200, body: entries.map((e) => ({ ...e, createdAt: e.createdAt.toISOString() })) };
+    const { limit, before } = checked.value;
+    const entries = await this.deps.ledger.entries(operator.accountId, limit + 1, before);
+    const page = entries.slice(0, limit);
+    const next = entries.length > limit ? idCursor("l", page[page.length - 1].id) : null;
+    return { status: 200, body: page.map(entryView), headers: next ? { "X-Next-Cursor": next } : {} };
+  }
+
+  /**
+   * GET /admin/operators/:uid/statement: per Shanghai day the opening balance, the day's entries
+   * and its closing balance (opening + Σincome − Σexpenditure), as JSON or as CSV (streamed).
+   */
+  async statement(uid: string, query: Record<string, unknown>, csv = false): Promise<CsvAnswer> {
+    const checked = checkStatementQuery(query, csv);
+    if (!checked.ok) return bad(checked.error);
+    const { from, to, format } = checked.value;
+    const operator = await this.deps.operators.findByUid(uid);
+    if (!operator) return notFound(`operator ${uid}`);
+    const { opening, days, lastId } = await this.deps.ledger.statementDays(operator.accountId, from, to);
+    let balance = opening;
+    const balances = days.map((day) => {
+      const dayOpening = balance;
+      balance += day.income - day.expenditure;
+      return { ...day, opening: dayOpening, closing: balance };
+    });
+    // The entries of the totals' snapshot only: one posted meanwhile would make a day not add up.
+    const entries = this.deps.ledger.statementEntries(operator.accountId, from, to, lastId);
+    if (format === "csv") {
+      async function* lines(): AsyncGenerator<string> {
+        yield csvLine(STATEMENT_CSV_COLUMNS);
+        let pending = await entries.next();
+        for (const day of balances) {
+          yield csvLine([day.day, "opening", null, null, null, null, null, null, null, null, day.opening]);
+          for (; !pending.done && pending.value.day === day.day; pending = await entries.next()) {
+            const e = pending.value;
+            yield csvLine([day.day, "entry", e.id, e.createdAt.toISOString(), e.kind, e.record, e.orderId, e.payMoney, e.income, e.expenditure, e.balanceAfter]);
+          }
+          yield csvLine([day.day, "closing", null, null, null, null, null, null, day.income, day.expenditure, day.closing]);
+        }
+      }
+      return { status: 200, lines: lines() };
+    }
+    const count = days.reduce((n, day) => n + day.entries, 0);
+    if (count > STATEMENT_JSON_MAX_ENTRIES) {
+      return bad(`the range holds ${count} entries, more than a JSON statement lists (${STATEMENT_JSON_MAX_ENTRIES}); ask for format=csv or fewer days`);
+    }
+    const byDay = new Map<string, ReturnType<typeof entryView>[]>(days.map((day) => [day.day, []]));
+    for await (const { day, ...entry } of entries) byDay.get(day)?.push(entryView(entry));
+    const sum = (key: "income" | "expenditure") => days.reduce((n, day) => n + day[key], 0);
+    return {
+      status: 200,
+      body: {
+        uid,
+        from,
+        to,
+        timeZone: "Asia/Shanghai",
+        opening,
+        income: sum("income"),
+        expenditure: sum("expenditure"),
+        closing: balance,
+        days: balances.map((day) => ({ ...day, entries: byDay.get(day.day) ?? [] })),
+      },
+    };
   }
 
   /** GET /admin/orders (PROTOCOL §11): a page of the matching orders, newest first. */
@@ -375,11 +493,73 @@ export class AdminService {
 
   async resendCallback(actor: string, id: string): Promise<AdminAnswer> {
     if (!ROW_ID.test(id)) return notFound(`order ${id}`);
-    const order = await this.deps.callbacks.openNewRound(id);
+    const [order] = await this.reopenCallbacks([id], false);
     if (!order) return { status: 409, body: { error: "only orders in a terminal status (4, 9, 10) have a callback" } };
     await this.audit(actor, "callback.resend", id, null, { round: order.callbackRound });
-    await this.deps.scheduler.scheduleNext(order);
     return { status: 202, body: orderView(order) };
+  }
+
+  /** GET /admin/callbacks/unacknowledged: orders whose callback round ended without an acknowledgement, newest first. */
+  async unacknowledgedCallbacks(query: Record<string, unknown>): Promise<AdminAnswer> {
+    const checked = checkUnacknowledgedQuery(query);
+    if (!checked.ok) return bad(checked.error);
+    const { uid, limit, before } = checked.value;
+    let operatorId: string | null = null;
+    if (uid !== undefined) {
+      const operator = await this.deps.operators.findByUid(uid);
+      if (!operator) return notFound(`operator ${uid}`);
+      operatorId = operator.id;
+    }
+    const orders = await this.deps.callbacks.failedPage(operatorId, before, limit + 1);
+    const page = orders.slice(0, limit);
+    return { status: 200, body: { items: page.map(orderView), nextCursor: orders.length > limit ? idCursor("u", page[page.length - 1].id) : null } };
+  }
+
+  /**
+   * POST /admin/operators/:uid/resend-callbacks: a new round for each of the operator's orders ended
+   * since `since` whose callback failed, at most `limit` per call in id order; `nextCursor` (null
+   * when none are left) continues after the last one looked at. One audit row per call.
+   */
+  async resendCallbacks(actor: string, uid: string, body: unknown): Promise<AdminAnswer> {
+    const checked = checkBulkResend(body);
+    if (!checked.ok) return bad(checked.error);
+    const operator = await this.deps.operators.findByUid(uid);
+    if (!operator) return notFound(`operator ${uid}`);
+    const { since, limit, after } = checked.value;
+    const ids = await this.deps.callbacks.failedSince(operator.id, since, after, limit);
+    // Orders resent or acknowledged between the read and the update are left as they are.
+    const opened = await this.reopenCallbacks(ids, true);
+    const nextCursor = ids.length === limit ? idCursor("r", ids[ids.length - 1]) : null;
+    const result = { since: since.toISOString(), limit, looked: ids.length, resent: opened.length, nextCursor };
+    await this.audit(actor, "operator.resend-callbacks", uid, null, { ...result, orderIds: opened.map((o) => o.id) });
+    return { status: 202, body: result };
+  }
+
+  /** The one way a callback is sent again, for one order or many: a new round each, enqueued. */
+  private async reopenCallbacks(ids: readonly string[], onlyFailed: boolean): Promise<OrderRecord[]> {
+    const orders = await this.deps.callbacks.openNewRounds(ids, onlyFailed);
+    // Side by side: the queue shares a round trip among enqueues made together. The rounds are
+    // committed; one whose enqueue failed is found by the reconciler from its next_check_at.
+    const enqueued = await Promise.allSettled(orders.map((order) => this.deps.scheduler.scheduleNext(order)));
+    const failed = enqueued.filter((r) => r.status === "rejected");
+    if (failed.length > 0) this.deps.logger.warn("callback resend: enqueue failed, left to the reconciler", { orders: failed.length, error: failed[0].reason });
+    return orders;
+  }
+
+  /** GET /admin/audit: the audit log newest first, by actor, entity and time. */
+  async auditLog(query: Record<string, unknown>): Promise<AdminAnswer> {
+    const checked = checkAuditQuery(query);
+    if (!checked.ok) return bad(checked.error);
+    const { filter, limit, before } = checked.value;
+    const rows = await this.deps.audit.search(filter, limit + 1, before);
+    const page = rows.slice(0, limit);
+    return {
+      status: 200,
+      body: {
+        items: page.map((r) => ({ ...r, entity: `${r.targetType}:${r.targetId}`, createdAt: r.createdAt.toISOString() })),
+        nextCursor: rows.length > limit ? idCursor("a", page[page.length - 1].id) : null,
+      },
+    };
   }
 
   async createChannel(actor: string, body: unknown): Promise<AdminAnswer> {

@@ -69,7 +69,7 @@ export class OperatorApi {
     return this.answer(PUSH, "order push", async () => {
       const push = this.validated(request, validateOrderPush);
       const clientIp = this.clientIp(request);
-      const operator = await this.authenticate(clientIp, "order", push.uid, push.sign, (key) => orderPushSign(push, key));
+      const { operator } = await this.authenticate(clientIp, "order", push.uid, push.sign, (key) => orderPushSign(push, key));
       await this.checkBusinessRules(operator, push);
       return this.store(operator, push, clientIp);
     });
@@ -78,7 +78,7 @@ export class OperatorApi {
   queryBalance(request: OperatorRequest): Promise<ProtocolAnswer> {
     return this.answer(QUERY, "balance query", async () => {
       const query = this.validated(request, validateBalanceQuery);
-      const operator = await this.authenticate(this.clientIp(request), "balance", query.uid, query.sign, (key) => balanceQuerySign(query.uid, key));
+      const { operator, key } = await this.authenticate(this.clientIp(request), "balance", query.uid, query.sign, (k) => balanceQuerySign(query.uid, k));
       const snapshot = await this.deps.ledger.balance(operator.accountId);
       if (!snapshot) throw new Error(`operator ${operator.uid} has no account`);
       const latest = snapshot.latest;
@@ -96,15 +96,15 @@ export class OperatorApi {
         paymentDetailId: latest ? Number(latest.id) : 0,
         record: latest?.record ?? "",
       });
-      return ok(querySuccess(data, operator.md5key));
+      return ok(querySuccess(data, key));
     });
   }
 
   queryOrder(request: OperatorRequest): Promise<ProtocolAnswer> {
     return this.answer(QUERY, "order query", async () => {
       const query = this.validated(request, validateOrderQuery);
-      const operator = await this.authenticate(this.clientIp(request), "query_order", query.uid, query.sign, (key) =>
-        orderQuerySign(query.uid, query.orderNo, key),
+      const { operator, key } = await this.authenticate(this.clientIp(request), "query_order", query.uid, query.sign, (k) =>
+        orderQuerySign(query.uid, query.orderNo, k),
       );
       const order = await this.deps.orders.findByOrderNo(operator.id, query.orderNo);
       if (!order) throw new Rejection(Msg.orderNotFound);
@@ -120,7 +120,7 @@ export class OperatorApi {
         statusId: order.status,
         statusName: STATUS_NAMES[order.status],
       });
-      return ok(querySuccess(data, operator.md5key));
+      return ok(querySuccess(data, key));
     });
   }
 
@@ -149,7 +149,9 @@ export class OperatorApi {
 
   /**
    * Operator, caller IP, sign, then the operator's rate limit (counted only for authentic requests,
-   * so that nobody else can spend an operator's budget).
+   * so that nobody else can spend an operator's budget). During a key rotation's grace period the
+   * previous key verifies too; the key that matched is returned, so that an answer is signed with
+   * the key the operator signed with (it may not have the new one yet).
    */
   private async authenticate(
     clientIp: string,
@@ -157,16 +159,17 @@ export class OperatorApi {
     uid: string,
     sign: string,
     expected: (key: string) => string,
-  ): Promise<KnownOperator> {
+  ): Promise<{ operator: KnownOperator; key: string }> {
     const operator = await this.deps.operators.get(uid);
     if (!operator || !operator.enabled) throw new Rejection(Msg.operatorUnavailable);
     if (!operator.whitelist.isEmpty && !operator.whitelist.matches(clientIp)) throw new Rejection(Msg.ipNotAllowed);
-    if (!signMatches(expected(operator.md5key), sign)) throw new Rejection(Msg.badSign);
+    const key = matchingKey(operator, sign, expected);
+    if (key === null) throw new Rejection(Msg.badSign);
     const limit = operator.rateLimitPerSecond;
     if (limit !== null && !(await this.deps.rateLimiter.allow(operator.uid, endpoint, limit))) {
       throw new Rejection(Msg.rateLimited, 429);
     }
-    return operator;
+    return { operator, key };
   }
 
   private async checkBusinessRules(operator: KnownOperator, push: OrderPushRequest): Promise<void> {
@@ -202,6 +205,19 @@ export class OperatorApi {
     this.deps.scheduler.scheduleNew(order);
     return ok(orderPushSuccess());
   }
+}
+
+/**
+ * The operator's current key if the sign is made with it, else its previous key while the grace
+ * period runs (checked against this process's clock at every request, so a cached operator's grace
+ * ends on time), else null.
+ */
+function matchingKey(operator: KnownOperator, sign: string, expected: (key: string) => string): string | null {
+  if (signMatches(expected(operator.md5key), sign)) return operator.md5key;
+  const previous = operator.previousMd5key;
+  const until = operator.previousKeyUntil;
+  if (previous !== null && until !== null && until.getTime() > Date.now() && signMatches(expected(previous), sign)) return previous;
+  return null;
 }
 
 function sameOrder(order: OrderRecord, push: OrderPushRequest): boolean {

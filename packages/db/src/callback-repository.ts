@@ -124,14 +124,51 @@ export class CallbackRepository {
 
   /** Opens a new round for a terminal order (an administrator's resend). Returns the order, or null if not terminal. */
   async openNewRound(orderId: string): Promise<OrderRecord | null> {
+    const [order] = await this.openNewRounds([orderId], false);
+    return order ?? null;
+  }
+
+  /**
+   * Opens a new round for each terminal order of `orderIds` (an administrator's resend, one or in
+   * bulk) in one statement; `onlyFailed` skips any whose round is no longer `failed` (resent or
+   * acknowledged meanwhile). Returns the orders opened.
+   */
+  async openNewRounds(orderIds: readonly string[], onlyFailed: boolean): Promise<OrderRecord[]> {
+    if (orderIds.length === 0) return [];
     const rows = await this.db.query<OrderRow>(
-      "callback_open_round",
+      "callback_open_rounds",
       `UPDATE orders SET callback_state = 'pending', callback_round = callback_round + 1, updated_at = now(), next_check_at = $2::timestamptz
-      WHERE id = $1::bigint AND status IN (4, 9, 10)
+      WHERE id = ANY($1::bigint[]) AND status IN (4, 9, 10) AND (NOT $3::boolean OR callback_state = 'failed')
       RETURNING *`,
-      [orderId, callbackRoundDueBy(new Date(), 0, 0)],
+      [orderIds, callbackRoundDueBy(new Date(), 0, 0), onlyFailed],
     );
-    return rows.length === 1 ? orderFromRow(rows[0]) : null;
+    return rows.map(orderFromRow).sort(byId((o) => o.id));
+  }
+
+  /**
+   * Orders whose last callback round ended unacknowledged (callback_state failed), newest first,
+   * optionally of one operator; `beforeId` continues a page. Read by orders_callback_failed_idx.
+   */
+  async failedPage(operatorId: string | null, beforeId: string | null, limit: number): Promise<OrderRecord[]> {
+    const rows = await this.db.query<OrderRow>(
+      operatorId === null ? "callback_failed_page" : "callback_failed_page_operator",
+      `SELECT * FROM orders WHERE callback_state = 'failed' AND id < $1::bigint${operatorId === null ? "" : " AND operator_id = $3::bigint"}
+      ORDER BY id DESC LIMIT $2`,
+      operatorId === null ? [beforeId ?? "9223372036854775807", limit] : [beforeId ?? "9223372036854775807", limit, operatorId],
+    );
+    return rows.map(orderFromRow);
+  }
+
+  /** Ids of an operator's orders ended since `since` whose callback failed, oldest id first, above `afterId`. */
+  async failedSince(operatorId: string, since: Date, afterId: string | null, limit: number): Promise<string[]> {
+    const rows = await this.db.query<{ id: string }>(
+      "callback_failed_since",
+      `SELECT id FROM orders
+      WHERE operator_id = $1::bigint AND callback_state = 'failed' AND id > $3::bigint AND finished_at >= $2::timestamptz
+      ORDER BY id LIMIT $4`,
+      [operatorId, since, afterId ?? "0", limit],
+    );
+    return rows.map((r) => idText(r.id));
   }
 
   /** Closes a round as failed without a new attempt (its attempts were used up before a crash). */

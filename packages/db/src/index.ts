@@ -3,9 +3,9 @@ export { migrate, readMigrations, MigrationError, DEFAULT_MIGRATIONS_DIR, type M
 export * from "./records";
 export { OrderRepository, IllegalTransitionError, excerpt, type AttemptSummary, type ChannelAttemptUpdate, type NewOrder, type InsertOutcome, type TransitionPatch, type TransitionStep } from "./order-repository";
 export { OperatorRepository, DuplicateOperatorError, type NewOperator, type OperatorPatch } from "./operator-repository";
-export { LedgerRepository, type BalanceSnapshot, type Adjustment } from "./ledger-repository";
+export { LedgerRepository, type BalanceSnapshot, type Adjustment, type StatementDayTotals } from "./ledger-repository";
 export { CallbackRepository, type CallbackAttemptInput, type CallbackDelivery } from "./callback-repository";
-export { AuditRepository, type AuditEvent } from "./audit-repository";
+export { AuditRepository, type AuditEvent, type AuditFilter, type AuditRecord } from "./audit-repository";
 export { isDatabaseUnavailable } from "./errors";
 export { ChannelRepository, DuplicateChannelError, type NewChannel, type ChannelPatch, type ChannelChange, type UpstreamSettings, type CallCounts, type CircuitRow } from "./channel-repository";
 export { RouteRepository, UnknownChannelError, type NewRoute, type RoutePatch } from "./route-repository";

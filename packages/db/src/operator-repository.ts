@@ -15,7 +15,7 @@ export interface NewOperator {
   rateLimitPerSecond: number | null;
 }
 
-export type OperatorPatch = Partial<Omit<NewOperator, "uid">>;
+export type OperatorPatch = Partial<Omit<NewOperator, "uid" | "md5key">>;
 
 export class DuplicateOperatorError extends Error {
   override readonly name = "DuplicateOperatorError";
@@ -40,6 +40,8 @@ function operatorFromRow(row: OperatorRow): OperatorRecord {
     strictCarrier: row.strictCarrier,
     faceValues: row.faceValues ?? [],
     rateLimitPerSecond: row.rateLimitPerSecond,
+    previousMd5key: row.previousMd5key,
+    previousKeyUntil: row.previousKeyUntil,
     accountId: idText(row.account.id),
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
@@ -86,6 +88,27 @@ export class OperatorRepository {
         data: { ...patch, updatedAt: new Date() },
         include: withAccount,
       });
+      return { before: operatorFromRow(beforeRow), after: operatorFromRow(afterRow) };
+    });
+  }
+
+  /**
+   * A new key, in force at once (callbacks are signed with it from now on). With a grace period the
+   * key it replaces keeps verifying the operator's requests until then; without one it stops now. A
+   * rotation during a grace period drops the older key: only the one just replaced is kept.
+   */
+  async rotateKey(uid: string, md5key: string, graceSeconds: number): Promise<{ before: OperatorRecord; after: OperatorRecord } | null> {
+    return this.db.prisma.$transaction(async (tx) => {
+      const current = await tx.$queryRaw<{ id: bigint }[]>`SELECT id FROM operators WHERE uid = ${uid} FOR UPDATE`;
+      if (current.length === 0) return null;
+      const beforeRow = await tx.operator.findUniqueOrThrow({ where: { uid }, include: withAccount });
+      // The database's clock decides the expiry, like every other time the platform stores.
+      await tx.$executeRaw`UPDATE operators SET
+          previous_md5_key = CASE WHEN ${graceSeconds}::int > 0 THEN md5_key END,
+          previous_key_until = CASE WHEN ${graceSeconds}::int > 0 THEN now() + ${graceSeconds}::int * interval '1 second' END,
+          md5_key = ${md5key}, updated_at = now()
+        WHERE uid = ${uid}`;
+      const afterRow = await tx.operator.findUniqueOrThrow({ where: { uid }, include: withAccount });
       return { before: operatorFromRow(beforeRow), after: operatorFromRow(afterRow) };
     });
   }

@@ -16,6 +16,9 @@ export interface OperatorRecord {
   strictCarrier: boolean;
   faceValues: number[];
   rateLimitPerSecond: number | null;
+  /** The key before the last rotation and until when it still verifies signatures (null: none). Never shown. */
+  previousMd5key: string | null;
+  previousKeyUntil: Date | null;
   accountId: string;
   createdAt: Date;
   updatedAt: Date;
