@@ -53,6 +53,8 @@ export class Cluster {
       CALLBACK_BACKOFF_MS: String(CALLBACK_BACKOFF_MS),
       SIMULATOR_STEP_MS: "20",
       DEFAULT_CHANNEL: "simulator",
+      // Where upstream suppliers call back (the notify_url workers push): the first ingress.
+      PUBLIC_BASE_URL: `http://127.0.0.1:${opts.basePort}`,
       LOG_LEVEL: "info",
       ...opts.env,
     };
@@ -90,16 +92,21 @@ export class Cluster {
     await Promise.all(this.all.map((p) => p.start()));
   }
 
-  async createOperator(rateBp = 9900): Promise<Operator> {
-    const admin = this.ingress[0];
-    const res = await fetch(`${admin.adminUrl}/admin/operators`, {
-      method: "POST",
+  /** One admin API call on the first ingress; resolves to the status and the JSON answer. */
+  async admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+    const res = await fetch(`${this.ingress[0].adminUrl}${path}`, {
+      method,
       headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
-      body: JSON.stringify({ name: `故障演练-${this.opts.name}`, rateBp }),
+      body: body === undefined ? undefined : JSON.stringify(body),
     });
-    const body = (await res.json()) as { uid?: string; md5key?: string };
-    if (res.status !== 201 || !body.uid || !body.md5key) throw new Error(`operator not created: HTTP ${res.status} ${JSON.stringify(body)}`);
-    return { uid: body.uid, key: body.md5key, rateBp };
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  }
+
+  async createOperator(rateBp = 9900): Promise<Operator> {
+    const res = await this.admin("POST", "/admin/operators", { name: `故障演练-${this.opts.name}`, rateBp });
+    const { uid, md5key } = res.body as { uid?: string; md5key?: string };
+    if (res.status !== 201 || !uid || !md5key) throw new Error(`operator not created: HTTP ${res.status} ${JSON.stringify(res.body)}`);
+    return { uid, key: md5key, rateBp };
   }
 
   /** SIGTERM everything (bounded), SIGKILL what is left, close the logs. */

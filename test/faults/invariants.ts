@@ -19,6 +19,7 @@ interface OrderRow {
   face_value: number;
   settlement_rate_bp: number;
   status: number;
+  serial_number: string;
   channel: string | null;
   callback_state: string;
   callback_round: number;
@@ -51,6 +52,18 @@ interface AttemptRow {
   latency_ms: number;
   error: string | null;
 }
+
+export interface ChannelAttemptRow {
+  order_id: string;
+  channel_code: string;
+  attempt_no: number;
+  outcome: string;
+  started_at: Date;
+  finished_at: Date | null;
+}
+
+/** Outcomes that close an attempt as a definitive failure: only after one may the order go to another channel (PROTOCOL §12). */
+const DEFINITIVE_FAILURES: ReadonlySet<string> = new Set(["refused", "failed", "busy"]);
 
 /** Deliveries a receiver sees per order when nothing crashes (PROTOCOL §7: 3 attempts in all). */
 const EXPECTED_DELIVERIES: Record<Behaviour, number> = { ok: 1, slow: 1, flaky: 2, "too-slow": 3, hang: 3, reset: 3, garbage: 3 };
@@ -87,6 +100,8 @@ export interface CheckResult {
   settlementErrors: number;
   backwards: number;
   twoChannels: number;
+  /** Orders placed with more than one channel (failovers). */
+  failovers: number;
   missingCallbacks: number;
   duplicateCallbacks: number;
   excessDeliveries: number;
@@ -148,7 +163,7 @@ export async function checkInvariants(input: CheckInput): Promise<CheckResult> {
 
   const orders = await pg.query<OrderRow>(
     database,
-    `SELECT id::text, order_no, phone_number, face_value, settlement_rate_bp, status, channel, callback_state, callback_round,
+    `SELECT id::text, order_no, phone_number, face_value, settlement_rate_bp, status, serial_number, channel, callback_state, callback_round,
             created_at, finished_at, operator_id::text FROM orders`,
   );
   const transitions = await pg.query<TransitionRow>(
@@ -163,6 +178,11 @@ export async function checkInvariants(input: CheckInput): Promise<CheckResult> {
   const attempts = await pg.query<AttemptRow>(
     database,
     "SELECT order_id::text, round, attempt_no, acknowledged, started_at, latency_ms, error FROM callback_attempts ORDER BY order_id, id",
+  );
+
+  const channelAttempts = await pg.query<ChannelAttemptRow>(
+    database,
+    "SELECT order_id::text, channel_code, attempt_no, outcome, started_at, finished_at FROM channel_attempts ORDER BY order_id, attempt_no",
   );
 
   const byNo = new Map(orders.map((o) => [o.order_no, o]));
@@ -181,6 +201,7 @@ export async function checkInvariants(input: CheckInput): Promise<CheckResult> {
   const transitionsOf = group(transitions);
   const incomeOf = group(ledger.filter((e) => e.kind === "order_income"));
   const attemptsOf = group(attempts);
+  const channelAttemptsOf = group(channelAttempts);
 
   // 1. Nothing acknowledged is lost; everything stored reaches its end.
   let lost = 0;
@@ -243,9 +264,10 @@ export async function checkInvariants(input: CheckInput): Promise<CheckResult> {
     }
   }
 
-  // 3. Statuses only move along the transition table; 4. one channel per order.
+  // 3. Statuses only move along the transition table; 4. one channel at a time, each channel once.
   let backwards = 0;
   let twoChannels = 0;
+  let failovers = 0;
   for (const o of orders) {
     const chain = transitionsOf.get(o.id) ?? [];
     let previous: number | null = null;
@@ -267,12 +289,13 @@ export async function checkInvariants(input: CheckInput): Promise<CheckResult> {
       backwards++;
       violate(`TRANSITIONS: order ${o.id}: ${broken}`);
     }
-    const placings = chain.filter((t) => t.to_status === OrderStatus.Placing);
-    const channels = new Set(placings.map((t) => (t.reason ?? "").replace(/^placing with /, "")));
-    if (placings.length > 1 || channels.size > 1 || (o.status !== OrderStatus.Created && o.channel === null)) {
+    const tried = channelAttemptsOf.get(o.id) ?? [];
+    const problems = [...placementProblems(o, chain, tried), ...attemptOverlaps(o, tried)];
+    if (problems.length > 0) {
       twoChannels++;
-      violate(`CHANNEL: order ${o.id} placed ${placings.length}× via [${[...channels].join(",")}], channel ${o.channel}`);
+      violate(`CHANNEL: order ${o.id}: ${problems.join("; ")}`);
     }
+    if (tried.length > 1) failovers++;
   }
 
   // 5. Callbacks: every terminal order is called back (at least once) with its status and a valid sign.
@@ -395,6 +418,7 @@ export async function checkInvariants(input: CheckInput): Promise<CheckResult> {
     settlementErrors,
     backwards,
     twoChannels,
+    failovers,
     missingCallbacks,
     duplicateCallbacks,
     excessDeliveries,
@@ -404,6 +428,113 @@ export async function checkInvariants(input: CheckInput): Promise<CheckResult> {
     violations,
     duplicateSample,
   };
+}
+
+/** The channel a placing transition names: "placing with X", or "failover from W: placing with X". */
+function placedWith(t: TransitionRow): string {
+  return /placing with (\S+)$/.exec(t.reason ?? "")?.[1] ?? `(unreadable reason ${JSON.stringify(t.reason)})`;
+}
+
+/**
+ * The order's history and its channel attempts tell the same story: one placing per attempt, in
+ * attempt order, each with a channel not tried before, the last one being the order's channel.
+ */
+function placementProblems(o: Pick<OrderRow, "status" | "channel">, chain: TransitionRow[], tried: ChannelAttemptRow[]): string[] {
+  const placed = chain.filter((t) => t.to_status === OrderStatus.Placing).map(placedWith);
+  const attempted = tried.map((a) => a.channel_code);
+  const problems: string[] = [];
+  if (new Set(placed).size !== placed.length) problems.push(`placed with the same channel twice: [${placed.join(",")}]`);
+  if (placed.join(",") !== attempted.join(",")) problems.push(`history places with [${placed.join(",")}] but the attempts are [${attempted.join(",")}]`);
+  if (o.status !== OrderStatus.Created && o.channel === null) problems.push(`at ${o.status} without a channel`);
+  if (placed.length > 0 && placed[placed.length - 1] !== o.channel) problems.push(`last placed with ${placed[placed.length - 1]}, channel ${o.channel}`);
+  return problems;
+}
+
+/**
+ * An order is with at most one channel at a time (PROTOCOL §12): at most one unfinished attempt; a
+ * later attempt only after the earlier one finished as a definitive failure (refused, failed,
+ * busy), and not before it finished; nothing unfinished once the order is final.
+ */
+export function attemptOverlaps(o: Pick<OrderRow, "status">, tried: ChannelAttemptRow[]): string[] {
+  const problems: string[] = [];
+  const sorted = [...tried].sort((a, b) => a.attempt_no - b.attempt_no);
+  const open = sorted.filter((a) => a.finished_at === null);
+  if (open.length > 1) problems.push(`${open.length} unfinished attempts at once (${open.map((a) => a.channel_code).join(", ")})`);
+  if (sorted.some((a, i) => a.attempt_no !== i + 1)) problems.push(`attempt numbers ${sorted.map((a) => a.attempt_no).join(",")}`);
+  sorted.forEach((a, i) => {
+    const next = sorted[i + 1];
+    if (!next) return;
+    if (a.finished_at === null || !DEFINITIVE_FAILURES.has(a.outcome)) {
+      problems.push(`attempt ${next.attempt_no} (${next.channel_code}) while attempt ${a.attempt_no} (${a.channel_code}) was ${a.finished_at === null ? "unfinished" : "finished"} as ${a.outcome}`);
+    } else if (next.started_at.getTime() < a.finished_at.getTime()) {
+      problems.push(`attempt ${next.attempt_no} (${next.channel_code}) started ${a.finished_at.getTime() - next.started_at.getTime()} ms before attempt ${a.attempt_no} (${a.channel_code}) finished`);
+    }
+  });
+  if (isOrderStatus(o.status) && isTerminal(o.status) && open.length > 0) problems.push(`final at ${o.status} with attempt ${open[0].attempt_no} (${open[0].channel_code}) unfinished`);
+  return problems;
+}
+
+/** One supplier's own record of a serial pushed to it. */
+export interface SupplierSerial {
+  firstPushAt: number;
+  /** When the supplier made known that it will never recharge the serial (a refusal answered, a failure reported); null: never. */
+  definitiveAt: number | null;
+  recharged: boolean;
+}
+
+export interface SupplierRecords {
+  /** The supplier's channel code on the platform. */
+  code: string;
+  serials: ReadonlyMap<string, SupplierSerial>;
+}
+
+export interface SupplierCheck {
+  violations: string[];
+  /** Serials that reached more than one supplier. */
+  pushedToSeveral: number;
+  rechargedBy: Record<string, number>;
+}
+
+/**
+ * The upstream exchange seen from the suppliers' side: a serial reaches a supplier only after the
+ * one before had ruled itself out, no serial is recharged twice, and the platform's final word on
+ * every order agrees with who recharged it (a recharge the platform missed is money given away).
+ */
+export async function checkSupplierRecords(pg: PrivatePostgres, database: string, suppliers: SupplierRecords[]): Promise<SupplierCheck> {
+  const orders = await pg.query<Pick<OrderRow, "id" | "serial_number" | "status" | "channel">>(database, "SELECT id::text, serial_number, status, channel FROM orders");
+  const violations: string[] = [];
+  const serials = new Set(suppliers.flatMap((s) => [...s.serials.keys()]));
+  let pushedToSeveral = 0;
+  for (const serial of serials) {
+    const seen = suppliers
+      .flatMap((s) => {
+        const record = s.serials.get(serial);
+        return record ? [{ code: s.code, ...record }] : [];
+      })
+      .sort((a, b) => a.firstPushAt - b.firstPushAt);
+    if (seen.length > 1) pushedToSeveral++;
+    for (const [i, later] of seen.slice(1).entries()) {
+      const earlier = seen[i];
+      if (earlier.definitiveAt === null || earlier.definitiveAt > later.firstPushAt) {
+        const ruledOut = earlier.definitiveAt === null ? "never ruled itself out" : `ruled itself out only ${earlier.definitiveAt - later.firstPushAt} ms later`;
+        violations.push(`TWO SUPPLIERS: serial ${serial} pushed to ${later.code} while ${earlier.code} could still recharge it (${earlier.code} ${ruledOut})`);
+      }
+    }
+    const recharged = seen.filter((s) => s.recharged).map((s) => s.code);
+    if (recharged.length > 1) violations.push(`RECHARGED TWICE: serial ${serial} recharged by ${recharged.join(" and ")}`);
+  }
+  const rechargedBy: Record<string, number> = {};
+  for (const o of orders) {
+    const by = suppliers.filter((s) => s.serials.get(o.serial_number)?.recharged).map((s) => s.code);
+    for (const code of by) rechargedBy[code] = (rechargedBy[code] ?? 0) + 1;
+    if (by.length === 1 && (o.status !== OrderStatus.Succeeded || o.channel !== by[0])) {
+      violations.push(`RECHARGE MISSED: order ${o.id} (serial ${o.serial_number}) recharged by ${by[0]} but at ${o.status} with ${o.channel}`);
+    }
+    if (o.status === OrderStatus.Succeeded && by.length === 0) {
+      violations.push(`SUCCESS WITHOUT RECHARGE: order ${o.id} (serial ${o.serial_number}) at 4 with ${o.channel}, which never recharged it`);
+    }
+  }
+  return { violations: violations.slice(0, 40), pushedToSeveral, rechargedBy };
 }
 
 async function balanceThroughApi(b: { baseUrl: string; uid: string; key: string }): Promise<string> {

@@ -27,6 +27,7 @@ const COLUMNS: [string, (o: ScenarioOutcome) => string][] = [
   ["double settl.", (o) => String(o.doubleSettlements)],
   ["backwards", (o) => String(o.backwards)],
   ["2 channels", (o) => String(o.twoChannels)],
+  ["failovers", (o) => String(o.failovers)],
   ["no callback", (o) => String(o.missingCallbacks)],
   ["dup callbacks", (o) => String(o.duplicateCallbacks)],
   ["cb failed", (o) => String(o.callbacksFailed)],

@@ -135,6 +135,7 @@ function crashed(name: string, error: Error): ScenarioOutcome {
     settlementErrors: 0,
     backwards: 0,
     twoChannels: 0,
+    failovers: 0,
     missingCallbacks: 0,
     duplicateCallbacks: 0,
     excessDeliveries: 0,

@@ -7,13 +7,14 @@ import http from "node:http";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { CALLBACK_BACKOFF_MS, Cluster, type Operator } from "./cluster";
-import { checkInvariants, STEADY_AFTER_MS, waitForSettled, type CheckResult } from "./invariants";
+import { checkInvariants, checkSupplierRecords, STEADY_AFTER_MS, waitForSettled, type CheckResult } from "./invariants";
 import { LoadGenerator, phoneFor, type PushAttempt, type PushedOrder } from "./load";
 import type { PlatformProcess } from "./processes";
 import { KeyLoss } from "./key-loss";
 import { FaultReceiver, type Behaviour } from "./receiver";
 import type { ScenarioOutcome } from "./report";
 import { portInUse, sleep, type PrivatePostgres, type PrivateRedis } from "./services";
+import { ScriptedSupplier, type SupplierScript } from "./suppliers";
 
 export interface SuiteContext {
   pg: PrivatePostgres;
@@ -35,6 +36,14 @@ interface Spec {
   /** Upper bound for the wait until every stored order settled. */
   settleMs: number;
   strictAttempts: boolean;
+  /** What the scenario adds to the platform (suppliers, channels, routes) before the load starts. */
+  fixture?: (cluster: Cluster) => Promise<Fixture>;
+}
+
+/** A scenario's own parts beyond the platform: checked once everything settled, closed at the end. */
+interface Fixture {
+  check(): Promise<{ violations: string[]; notes: string[]; extra: Record<string, unknown> }>;
+  close(): Promise<void>;
 }
 
 /** What a scenario's fault injection reports back. */
@@ -104,11 +113,13 @@ async function runScenario(ctx: SuiteContext, spec: Spec, index: number, inject:
   });
   const receivers: FaultReceiver[] = [];
   let load: LoadGenerator | null = null;
+  let fixture: Fixture | null = null;
   try {
     for (const b of spec.receivers) receivers.push(await new FaultReceiver(b).start());
     await cluster.start(ctx.template);
     const operator = await cluster.createOperator();
     for (const r of receivers) r.setKey(operator.key);
+    fixture = spec.fixture ? await spec.fixture(cluster) : null;
     load = new LoadGenerator({
       name: spec.name,
       targets: () => cluster.ingressUrls(),
@@ -137,13 +148,15 @@ async function runScenario(ctx: SuiteContext, spec: Spec, index: number, inject:
       callbackBackoffMs: CALLBACK_BACKOFF_MS,
       balance: live ? { baseUrl: live.baseUrl, uid: operator.uid, key: operator.key } : undefined,
     });
-    const violations = [...injection.violations, ...result.violations];
+    const own = fixture ? await fixture.check() : { violations: [], notes: [], extra: {} };
+    const violations = [...injection.violations, ...result.violations, ...own.violations];
     if (injection.recoveryBoundS !== undefined && result.recoveryS !== null && result.recoveryS > injection.recoveryBoundS) {
       violations.push(`SLOW RECOVERY: every order stored before the end of the fault settled ${result.recoveryS} s after it (bound ${injection.recoveryBoundS} s)`);
     }
     const odd = unexpectedAnswers(load, violations);
     const notes = [
       ...injection.notes,
+      ...own.notes,
       `load: ${spec.ratePerSec}/s for ${((load.stoppedAt - load.startedAt) / 1000).toFixed(0)} s; push answers ${JSON.stringify(kinds(attemptsOf(load)))}`,
       `callbacks received ${receivers.reduce((n, r) => n + r.deliveries.length, 0)}; excess over 3 per round ${result.excessDeliveries}; bad signs ${result.badSigns}`,
     ];
@@ -172,6 +185,7 @@ async function runScenario(ctx: SuiteContext, spec: Spec, index: number, inject:
       notes,
       extra: {
         ...injection.extra,
+        ...own.extra,
         pushAnswers: kinds(attemptsOf(load)),
         pushLatencyMs: latency(attemptsOf(load)),
         failedPushSample: attemptsOf(load)
@@ -188,6 +202,7 @@ async function runScenario(ctx: SuiteContext, spec: Spec, index: number, inject:
     await cluster.stop().catch(() => undefined);
     load?.close();
     for (const r of receivers) await r.close().catch(() => undefined);
+    await fixture?.close().catch(() => undefined);
   }
 }
 
@@ -630,6 +645,102 @@ export function redisPartialLoss(ctx: SuiteContext, index: number): Promise<Scen
   });
 }
 
+/** Tier 1: slow, takes most orders, refuses or fails some for good, leaves some unknown while the fault lasts. */
+const FIRST_SUPPLIER: SupplierScript = {
+  code: "up-first",
+  uid: "7001",
+  key: "faultsFirstSupplierKey0000000001",
+  pushDelayMs: [200, 800],
+  settleDelayMs: [300, 1_500],
+  plans: { recharge: 55, "recharge-quietly": 15, refuse: 12, fail: 8, hang: 3, "reset-taken": 4, "reset-lost": 3 },
+};
+/** Tier 2: quick, takes and recharges everything. */
+const SECOND_SUPPLIER: SupplierScript = {
+  code: "up-second",
+  uid: "7002",
+  key: "faultsSecondSupplierKey000000002",
+  pushDelayMs: [20, 100],
+  settleDelayMs: [100, 500],
+  plans: { recharge: 1 },
+};
+/** How long a route or channel change takes to reach every worker (docs/channels.md: within 2 s). */
+const DIRECTORY_REFRESH_MS = 2_500;
+
+/** The suppliers as upstream channels of one route, in tier order; checked from their own records. */
+async function upstreamRoute(cluster: Cluster, suppliers: ScriptedSupplier[]): Promise<Fixture> {
+  for (const s of suppliers) {
+    await s.start();
+    const res = await cluster.admin("POST", "/admin/channels", { code: s.code, kind: "upstream", config: { baseUrl: s.url, uid: s.uid, md5key: s.key } });
+    if (res.status !== 201) throw new Error(`channel ${s.code} not created: HTTP ${res.status} ${JSON.stringify(res.body)}`);
+  }
+  const route = await cluster.admin("POST", "/admin/routes", { channels: suppliers.map((s) => s.code) });
+  if (route.status !== 201) throw new Error(`route not created: HTTP ${route.status} ${JSON.stringify(route.body)}`);
+  await sleep(DIRECTORY_REFRESH_MS);
+  return {
+    async check() {
+      const seen = await checkSupplierRecords(cluster.pg, cluster.database, suppliers);
+      const plans = Object.fromEntries(suppliers.map((s) => [s.code, s.plansUsed()]));
+      const pushes = Object.fromEntries(suppliers.map((s) => [s.code, s.pushCount()]));
+      return {
+        violations: seen.violations,
+        notes: [
+          `suppliers: pushes received ${JSON.stringify(pushes)}, serials by plan ${JSON.stringify(plans)}`,
+          `serials that reached both suppliers ${seen.pushedToSeveral}; recharged by ${JSON.stringify(seen.rechargedBy)}`,
+        ],
+        extra: { supplierPushes: pushes, supplierPlans: plans, pushedToSeveral: seen.pushedToSeveral, rechargedBy: seen.rechargedBy },
+      };
+    },
+    async close() {
+      await Promise.all(suppliers.map((s) => s.close()));
+    },
+  };
+}
+
+// 8. kill -9 of workers while their pushes to an upstream supplier are in flight (issue 18).
+export function upstreamWorkerKill(ctx: SuiteContext, index: number): Promise<ScenarioOutcome> {
+  const suppliers = [new ScriptedSupplier(FIRST_SUPPLIER), new ScriptedSupplier(SECOND_SUPPLIER)];
+  const [first] = suppliers;
+  const spec: Spec = {
+    name: "upstream-worker-kill",
+    fault:
+      "kill -9 of a random worker every 1.5–4 s (2 workers), restarted after 0.3–1.5 s, while pushes to a slow upstream supplier (0.2–0.8 s) are in flight; " +
+      "it refuses or fails some orders (failover to a second supplier) and hangs or resets on some until the kills end",
+    ingress: 2,
+    workers: 2,
+    // Every order goes by the route; one that did not would show up as an order with no upstream channel.
+    env: { DEFAULT_CHANNEL: "" },
+    receivers: ["ok"],
+    ratePerSec: 10,
+    settleMs: 90_000,
+    strictAttempts: false,
+    fixture: (cluster) => upstreamRoute(cluster, suppliers),
+  };
+  return runScenario(ctx, spec, index, async ({ cluster }) => {
+    const inFlightAtKill: number[] = [];
+    const { kills, firstKill, lastKill, violations } = await killRepeatedly({
+      forMs: 24_000,
+      gapMs: [1_500, 4_000],
+      victim: () => {
+        const ready = cluster.workers.filter((w) => w.ready);
+        if (ready.length < 2) return null;
+        inFlightAtKill.push(first.inFlight);
+        return pick(ready);
+      },
+      restartAfterMs: () => random(300, 1_500),
+    });
+    // The steady state after the fault is measured against a supplier that answers every push.
+    for (const s of suppliers) s.unreliable = false;
+    return {
+      faultStart: firstKill || undefined,
+      faultEnd: lastKill,
+      faultEvents: kills,
+      notes: [`${kills} worker kills; pushes in flight at ${first.code} at each kill: [${inFlightAtKill.join(", ")}]`],
+      violations,
+      extra: { kills, inFlightAtKill },
+    };
+  });
+}
+
 export const SCENARIOS: { name: string; run: (ctx: SuiteContext, index: number) => Promise<ScenarioOutcome> }[] = [
   { name: "worker-kill9", run: workerKill },
   { name: "ingress-kill9", run: ingressKill },
@@ -638,4 +749,5 @@ export const SCENARIOS: { name: string; run: (ctx: SuiteContext, index: number) 
   { name: "callback-receivers", run: badReceivers },
   { name: "sigterm", run: sigterm },
   { name: "redis-partial-loss", run: redisPartialLoss },
+  { name: "upstream-worker-kill", run: upstreamWorkerKill },
 ];

@@ -15,8 +15,9 @@ export interface SupplierOrder {
   mobileOrderNo: string;
 }
 
-type PushScript = (fields: Record<string, string>, supplier: FakeSupplier) => SupplierReply;
-type QueryScript = (order: SupplierOrder | undefined, fields: Record<string, string>, supplier: FakeSupplier) => SupplierReply;
+/** A script may answer later (a slow supplier): the request stays open until its promise settles. */
+type PushScript = (fields: Record<string, string>, supplier: FakeSupplier) => SupplierReply | Promise<SupplierReply>;
+type QueryScript = (order: SupplierOrder | undefined, fields: Record<string, string>, supplier: FakeSupplier) => SupplierReply | Promise<SupplierReply>;
 
 /**
  * A supplier speaking PROTOCOL §1–§9 whose answers a test scripts: every push and query is recorded;
@@ -101,10 +102,10 @@ export class FakeSupplier {
     let reply: SupplierReply;
     if (req.url === "/1/api/oper/order") {
       this.pushes.push(fields);
-      reply = this.onPush(fields, this);
+      reply = await this.onPush(fields, this);
     } else if (req.url === "/1/api/oper/query_order") {
       this.queries.push(fields);
-      reply = this.onQuery(this.orders.get(fields.order_no), fields, this);
+      reply = await this.onQuery(this.orders.get(fields.order_no), fields, this);
     } else {
       reply = { status: 404, body: orderPushFailure("接口不存在") };
     }
