@@ -226,7 +226,7 @@ class Bench {
 
     for (let i = 0; i < workerCount; i++) {
       const pname = `${name}-worker-${i}`;
-      const p = PlatformProcess.start(pname, "worker", { cwd: ROOT, env: { PUBLIC_BASE_URL: urls[0], ...common, PORT: "0", ADMIN_PORT: "0" }, logFile: join(this.outDir, `${pname}.log`), profileDir });
+      const p = PlatformProcess.start(pname, "worker", { cwd: ROOT, env: { PUBLIC_BASE_URL: urls[0], ...common, PORT: "0", ADMIN_PORT: "0", WORKER_METRICS_PORT: "0" }, logFile: join(this.outDir, `${pname}.log`), profileDir });
       stack.workers.push(p);
       this.sampler.track({ key: pname, group: "worker", pid: p.pid });
     }

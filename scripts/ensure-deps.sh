@@ -12,3 +12,8 @@ client=packages/db/src/generated/prisma/client.ts
 if [ ! -f "$client" ] || [ prisma/schema.prisma -nt "$client" ]; then
   npm run --silent generate
 fi
+# promtool (Debian's prometheus package) lints the /metrics exposition in the tests.
+if ! command -v promtool >/dev/null 2>&1; then
+  echo "deps: apt-get install prometheus (promtool)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus >/dev/null; }
+fi

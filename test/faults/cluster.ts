@@ -73,8 +73,8 @@ export class Cluster {
       );
     }
     for (let i = 0; i < opts.workers; i++) {
-      // Workers open no ports; PORT/ADMIN_PORT are only set so that nothing defaults to 8088/8089.
-      this.workers.push(new PlatformProcess("worker", `worker-${i + 1}`, { ...env, PORT: "0", ADMIN_PORT: "0" }, join(opts.logDir, `worker-${i + 1}.log`)));
+      // A worker opens only its metrics port: any free one (several workers share this host).
+      this.workers.push(new PlatformProcess("worker", `worker-${i + 1}`, { ...env, PORT: "0", ADMIN_PORT: "0", WORKER_METRICS_PORT: "0" }, join(opts.logDir, `worker-${i + 1}.log`)));
     }
   }
 

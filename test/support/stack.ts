@@ -58,6 +58,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     port,
     adminPort: 0,
     adminHost: "127.0.0.1",
+    workerMetricsPort: 0,
+    workerMetricsHost: "127.0.0.1",
     adminToken: ADMIN_TOKEN,
     databaseUrl: database.url,
     redisUrl: process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379",

@@ -17,6 +17,7 @@ export function startWorkerProcess(config: PlatformConfig, env: Record<string, s
       SIMULATOR_STEP_MS: String(config.simulatorStepMs),
       DEFAULT_CHANNEL: config.defaultChannel,
       PUBLIC_BASE_URL: config.publicBaseUrl,
+      WORKER_METRICS_PORT: "0", // several worker processes share this host
       LOG_LEVEL: "info",
       ...env,
     },

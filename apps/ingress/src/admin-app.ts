@@ -2,7 +2,10 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import bodyParser from "body-parser";
 import express, { type ErrorRequestHandler, type Request, type RequestHandler } from "express";
 import type { Logger } from "@topup/config";
-import type { AdminAnswer, AdminService, CsvAnswer } from "@topup/core";
+import { createBullBoard } from "@bull-board/api";
+import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
+import { ExpressAdapter } from "@bull-board/express";
+import type { AdminAnswer, AdminService, CsvAnswer, Platform } from "@topup/core";
 
 /** Constant-time comparison of bearer tokens (hashing first makes the lengths equal). */
 export function tokenMatches(expected: string, given: string): boolean {
@@ -22,12 +25,24 @@ function actorOf(req: Request): string {
  * The admin API (PROTOCOL §11) on ADMIN_HOST:ADMIN_PORT, loopback by default. Every call needs
  * `Authorization: Bearer <ADMIN_TOKEN>`; with no token configured every call is refused.
  */
-export function createAdminApp(admin: AdminService, token: string, logger: Logger): express.Express {
+/** What the admin port shows of the process besides the admin API: probes, metrics and the queues. */
+export type AdminOps = Pick<Platform, "readiness" | "metrics" | "queues">;
+
+export function createAdminApp(admin: AdminService, token: string, logger: Logger, ops: AdminOps): express.Express {
   const app = express();
   app.disable("x-powered-by");
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
+  });
+  // Probes and the scrape carry no token: the admin port is loopback unless ops expose it.
+  app.get("/readyz", async (_req, res) => {
+    const { ready, ...checks } = await ops.readiness();
+    res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "not ready", ...checks });
+  });
+  app.get("/metrics", async (_req, res) => {
+    const { contentType, body } = await ops.metrics.exposition();
+    res.set("Content-Type", contentType).send(body);
   });
 
   const authenticate: RequestHandler = (req, res, next) => {
@@ -49,6 +64,12 @@ export function createAdminApp(admin: AdminService, token: string, logger: Logge
       res.status(answer.status).json(answer.body);
     };
   const param = (req: Request, name: string): string => String(req.params[name]);
+
+  // The queues as BullMQ holds them, read-only: the database is the record, and the reconciler rebuilds lost work from it.
+  const board = new ExpressAdapter();
+  board.setBasePath("/admin/queues");
+  createBullBoard({ queues: [new BullMQAdapter(ops.queues.fulfilment, { readOnlyMode: true }), new BullMQAdapter(ops.queues.callback, { readOnlyMode: true })], serverAdapter: board });
+  app.use("/admin/queues", board.getRouter());
 
   app.post("/admin/operators", route((req) => admin.createOperator(actorOf(req), req.body)));
   app.get("/admin/operators", route(() => admin.listOperators()));

@@ -114,7 +114,7 @@ export function gracefulServer(app: Express): { server: Server; close: (graceMs:
 export async function startIngress(config: PlatformConfig, logger: Logger, extra: Partial<PlatformOptions> = {}): Promise<Ingress> {
   const platform = new Platform(config, { role: "ingress", logger, ...extra });
   const operator = gracefulServer(createOperatorApp(platform.operatorApi, logger, (code, fields) => platform.fulfilment.notified(code, fields)));
-  const admin = gracefulServer(createAdminApp(platform.admin, config.adminToken, logger));
+  const admin = gracefulServer(createAdminApp(platform.admin, config.adminToken, logger, platform));
   const operatorServer = operator.server;
   const adminServer = admin.server;
   // Slow-loris and idle-socket bounds; keep-alive outlives typical client pools' idle timeouts.

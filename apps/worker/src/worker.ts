@@ -2,6 +2,7 @@ import { Worker, type Job } from "bullmq";
 import type { Logger, PlatformConfig } from "@topup/config";
 import { Platform, type PlatformOptions, type ReconcileResult } from "@topup/core";
 import { SlotsClosedError } from "@topup/net";
+import { startOpsServer } from "./ops-server";
 import { createWorkerConnection, QueueName, roundsOf, stepsOf, WORKER_LOCKING, type CallbackJob, type CallbackRound, type FulfilmentJob } from "@topup/queue";
 
 export interface WorkerOptions extends Partial<PlatformOptions> {
@@ -27,6 +28,8 @@ function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
 
 export interface WorkerService {
   platform: Platform;
+  /** Where the worker's /metrics, /healthz and /readyz listen (WORKER_METRICS_PORT; 0 picks one). */
+  metricsPort: number;
   reconcileNow(): Promise<ReconcileResult>;
   /** Finishes active jobs (or hands them back), stops the reconciler, the health flushes and balance polls, releases connections. */
   close(): Promise<void>;
@@ -105,11 +108,14 @@ export async function startWorker(config: PlatformConfig, logger: Logger, option
   platform.channelHealth.start();
   platform.balancePoller.start();
 
+  // Before waiting for Redis: /healthz and /readyz must answer while it is unreachable.
+  const ops = await startOpsServer(platform, config.workerMetricsHost, config.workerMetricsPort);
   await Promise.all([fulfilment.waitUntilReady(), callbacks.waitUntilReady()]);
-  logger.info("worker ready", { queuePrefix: config.queuePrefix });
+  logger.info("worker ready", { queuePrefix: config.queuePrefix, metricsHost: config.workerMetricsHost, metricsPort: ops.port });
 
   return {
     platform,
+    metricsPort: ops.port,
     reconcileNow,
     async close() {
       if (timer) clearInterval(timer);
@@ -128,6 +134,7 @@ export async function startWorker(config: PlatformConfig, logger: Logger, option
       // After the jobs: the last flush reports their calls.
       if (!(await settlesWithin(Promise.all([platform.channelHealth.stop(), platform.balancePoller.stop()]), 5_000))) logger.warn("channel health and balance polls not stopped within 5 s");
       connection.disconnect();
+      await ops.close();
       if (!(await settlesWithin(platform.close(), 5_000))) logger.warn("connections not released within 5 s");
     },
   };

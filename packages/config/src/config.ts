@@ -20,6 +20,9 @@ export interface PlatformConfig {
   /** Raw comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed. */
   trustedProxies: string;
   logLevel: string;
+  /** The worker's own HTTP server: /metrics, /healthz, /readyz (0: any free port). */
+  workerMetricsPort: number;
+  workerMetricsHost: string;
 }
 
 export class ConfigError extends Error {
@@ -65,6 +68,8 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
     port: integer(env, "PORT", 8088, 0, 65535),
     adminPort: integer(env, "ADMIN_PORT", 8089, 0, 65535),
     adminHost: text(env, "ADMIN_HOST", "127.0.0.1"),
+    workerMetricsPort: integer(env, "WORKER_METRICS_PORT", 8090, 0, 65535),
+    workerMetricsHost: text(env, "WORKER_METRICS_HOST", "127.0.0.1"),
     adminToken: env.ADMIN_TOKEN?.trim() ?? "",
     databaseUrl: text(env, "DATABASE_URL", "postgresql://root@127.0.0.1:5432/topup"),
     redisUrl: text(env, "REDIS_URL", "redis://127.0.0.1:6379"),

@@ -3,6 +3,7 @@ import type { CallbackRepository } from "@topup/db";
 import type { CallbackHttpClient } from "@topup/net";
 import { CALLBACK_ATTEMPTS, callbackForm, callbackRoundDueBy, callbackStatusOf, isCallbackAck } from "@topup/protocol";
 import type { CallbackRound } from "@topup/queue";
+import type { PlatformMetrics } from "@topup/metrics";
 import { allThenFirstError } from "./all-settled";
 
 export type DeliveryOutcome = "acked" | "retry" | "failed" | "skipped";
@@ -19,6 +20,7 @@ export class CallbackDelivery {
     private readonly logger: Logger,
     /** CALLBACK_BACKOFF_MS: how long a round left open by a failed attempt waits for its next one. */
     private readonly backoffMs: number,
+    private readonly metrics?: PlatformMetrics,
   ) {}
 
   /**
@@ -74,6 +76,7 @@ export class CallbackDelivery {
       nextCheckAt: callbackRoundDueBy(new Date(), attemptNo, this.backoffMs),
     });
     const outcome: DeliveryOutcome = acknowledged ? "acked" : final ? "failed" : "retry";
+    this.metrics?.callbackAttempt(outcome, order.createdAt);
     // Failed attempts are worth an operator's attention; acknowledged ones are in callback_attempts.
     const level = outcome === "acked" ? "debug" : "info";
     if (this.logger.isLevelEnabled(level)) this.logger.log(level, "callback attempt", {

@@ -30,6 +30,7 @@ import type { ProtocolAnswer, OperatorRequest } from "./answer";
 import type { KnownOperator, OperatorDirectory } from "./operator-directory";
 import type { FulfilmentScheduler } from "./fulfilment";
 import type { RateLimiter } from "./rate-limiter";
+import type { PlatformMetrics } from "@topup/metrics";
 
 export interface OperatorApiDeps {
   operators: OperatorDirectory;
@@ -42,6 +43,7 @@ export interface OperatorApiDeps {
   logger: Logger;
   /** For tests: resolves notify_url hosts without real DNS. */
   lookup?: LookupAll;
+  metrics?: PlatformMetrics;
 }
 
 /** The two envelope families of PROTOCOL §4. */
@@ -128,8 +130,12 @@ export class OperatorApi {
     try {
       return await handle();
     } catch (error) {
-      if (error instanceof Rejection) return { httpStatus: error.httpStatus, body: envelope.failure(error.msg) };
+      if (error instanceof Rejection) {
+        if (envelope === PUSH) this.deps.metrics?.orderRejected(error.msg);
+        return { httpStatus: error.httpStatus, body: envelope.failure(error.msg) };
+      }
       this.deps.logger.error(`${what} failed; answered 503`, { error });
+      if (envelope === PUSH) this.deps.metrics?.orderRejected(Msg.busy);
       return { httpStatus: 503, body: envelope.failure(Msg.busy) };
     }
   }
@@ -202,6 +208,7 @@ export class OperatorApi {
     }
     // Committed: from here on the order exists whatever happens to Redis. A failed enqueue is
     // picked up by the worker's reconciler from the order's next_check_at.
+    this.deps.metrics?.orderAccepted();
     this.deps.scheduler.scheduleNew(order);
     return ok(orderPushSuccess());
   }

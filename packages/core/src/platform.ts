@@ -19,6 +19,8 @@ import { AddressMatcher, CallbackHttpClient, type LookupAll } from "@topup/net";
 import { checkEvictionPolicy, createProducerConnection, createWorkerConnection, WorkQueues, type Redis } from "@topup/queue";
 import type { RechargeChannel } from "@topup/channels";
 import type { ChannelRecord } from "@topup/db";
+import { PlatformMetrics } from "@topup/metrics";
+import { isTerminal } from "@topup/protocol";
 import { AdminService } from "./admin";
 import { BalancePoller, type BalancePollerOptions } from "./balance-poller";
 import { CallbackDelivery } from "./callback-delivery";
@@ -79,6 +81,7 @@ export class Platform {
   readonly reconciler: Reconciler;
   readonly callbackHttp: CallbackHttpClient;
   readonly callbackAllowed: AddressMatcher;
+  readonly metrics: PlatformMetrics;
 
   constructor(readonly config: PlatformConfig, readonly options: PlatformOptions) {
     const { logger } = options;
@@ -98,7 +101,20 @@ export class Platform {
       onError: (error) => logger.debug("queue connection error", { error: error.message }),
     });
 
-    this.orders = new OrderRepository(this.db);
+    this.metrics = new PlatformMetrics(options.role, {
+      queueDepths: async () => ({
+        fulfilment: await this.queues.fulfilment.getJobCounts("wait", "active", "delayed", "prioritized", "failed"),
+        callback: await this.queues.callback.getJobCounts("wait", "active", "delayed", "prioritized", "failed"),
+      }),
+      circuits: async () => (await this.channels.list()).map((c) => ({ channel: c.code, state: c.circuitState })),
+    });
+    const metrics = this.metrics;
+    this.orders = new OrderRepository(this.db, {
+      moved(from, to, order, attempt) {
+        metrics.orderMoved(from, to, isTerminal(order.status) ? order : null);
+        if (attempt) metrics.channelAttempt(attempt.channel, attempt.outcome);
+      },
+    });
     this.operators = new OperatorRepository(this.db);
     this.ledger = new LedgerRepository(this.db);
     this.callbacks = new CallbackRepository(this.db);
@@ -121,6 +137,7 @@ export class Platform {
       callbackAllowed: this.callbackAllowed,
       logger,
       lookup: options.lookup,
+      metrics: this.metrics,
     });
     this.channelHealth = new ChannelHealth({ channels: this.channels, redis: this.redis, prefix: config.queuePrefix, logger }, options.channelHealth);
     this.admin = new AdminService({
@@ -153,11 +170,28 @@ export class Platform {
     });
     this.balancePoller = new BalancePoller(this.channelDirectory, this.channels, logger, options.balancePolls);
     this.fulfilment = new Fulfilment(this.orders, this.slots, this.channelDirectory, this.scheduler, logger, { defaultChannel: config.defaultChannel });
-    this.delivery = new CallbackDelivery(this.callbacks, this.callbackHttp, logger, config.callbackBackoffMs);
+    this.delivery = new CallbackDelivery(this.callbacks, this.callbackHttp, logger, config.callbackBackoffMs, this.metrics);
     this.reconciler = new Reconciler(this.orders, this.scheduler, this.slots, logger, {
       graceMs: options.reconcileGraceMs ?? 15_000,
       batchSize: 500,
     });
+  }
+
+  /**
+   * /readyz: whether the database and Redis answer within `timeoutMs` (a worker's Redis connection
+   * waits out outages, so an unbounded PING would hang the probe instead of failing it).
+   */
+  async readiness(timeoutMs = 2_000): Promise<{ ready: boolean; database: boolean; redis: boolean }> {
+    const answers = async (work: () => Promise<unknown>): Promise<boolean> => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+      const done = work().then(() => true, () => false);
+      const answered = await Promise.race([done, late]);
+      clearTimeout(timer);
+      return answered;
+    };
+    const [database, redis] = await Promise.all([answers(() => this.db.query("readiness", "SELECT 1", [])), answers(() => this.redis.ping())]);
+    return { ready: database && redis, database, redis };
   }
 
   async close(): Promise<void> {

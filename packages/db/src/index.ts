@@ -1,7 +1,7 @@
 export { createDatabase, Database, type DatabaseOptions } from "./client";
 export { migrate, readMigrations, MigrationError, DEFAULT_MIGRATIONS_DIR, type MigrateResult } from "./migrate";
 export * from "./records";
-export { OrderRepository, IllegalTransitionError, excerpt, type AttemptSummary, type ChannelAttemptUpdate, type NewOrder, type InsertOutcome, type TransitionPatch, type TransitionStep } from "./order-repository";
+export { OrderRepository, IllegalTransitionError, excerpt, type AttemptSummary, type ChannelAttemptUpdate, type NewOrder, type InsertOutcome, type TransitionPatch, type TransitionStep, type TransitionObserver } from "./order-repository";
 export { OperatorRepository, DuplicateOperatorError, type NewOperator, type OperatorPatch } from "./operator-repository";
 export { LedgerRepository, type BalanceSnapshot, type Adjustment, type StatementDayTotals } from "./ledger-repository";
 export { CallbackRepository, type CallbackAttemptInput, type CallbackDelivery } from "./callback-repository";

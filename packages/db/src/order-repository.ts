@@ -101,6 +101,11 @@ export interface AttemptSummary {
   finished: boolean;
 }
 
+/** What hears of each committed status change, after the commit. */
+export interface TransitionObserver {
+  moved(from: OrderStatus, to: readonly OrderStatus[], order: OrderRecord, attempt: ChannelAttemptUpdate | undefined): void;
+}
+
 /** An order with its channel attempts, in the order they were made. */
 export interface OrderWithAttempts {
   order: OrderRecord;
@@ -182,7 +187,11 @@ export class OrderRepository {
   /** Reads of orders fulfilment decides from, many per statement under load (a read takes no locks). */
   private readonly reads = statementBatch<string, OrderWithAttempts | null>((calls) => this.findBatch(calls));
 
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    /** Told of every committed path (metrics); never of one that moved nothing. */
+    private readonly observer?: TransitionObserver,
+  ) {}
 
   /**
    * Stores a new order, or finds the one already stored under (operator, order_no). Resolves only
@@ -325,7 +334,7 @@ export class OrderRepository {
       at = step.to;
     }
     const terminal = isTerminal(at);
-    return this.paths.add({
+    const moved = this.paths.add({
       orderId: canonicalId(orderId),
       from,
       to: at,
@@ -343,6 +352,12 @@ export class OrderRepository {
       attemptAnswer: excerpt(patch.attempt?.answer),
       attemptFinal: patch.attempt?.final ?? false,
       openAttempt: patch.openAttempt ?? null,
+    });
+    if (!this.observer) return moved;
+    const observer = this.observer;
+    return moved.then((order) => {
+      if (order) observer.moved(from, steps.map((step) => step.to), order, patch.attempt);
+      return order;
     });
   }
 
