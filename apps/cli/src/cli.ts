@@ -8,7 +8,6 @@ import { Argument, Command, CommanderError, Option } from "commander";
 import {
   balanceQuerySign,
   callbackSign,
-  isCallbackAck,
   orderPushSign,
   orderQuerySign,
   responseDataSign,
@@ -368,9 +367,6 @@ function verifyCallback(f: Record<string, string>, key: string): boolean {
   const expected = callbackSign({ uid: f.uid ?? "", orderNo: f.order_no ?? "", phoneNumber: f.phone_number ?? "", faceValue, status }, key);
   return signMatches(expected, f.sign);
 }
-
-/** Exported for tests: the ack rule the platform applies to what the mock answers. */
-export { isCallbackAck };
 
 // --- helpers --------------------------------------------------------------------------------
 
