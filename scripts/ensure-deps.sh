@@ -12,8 +12,14 @@ client=packages/db/src/generated/prisma/client.ts
 if [ ! -f "$client" ] || [ prisma/schema.prisma -nt "$client" ]; then
   npm run --silent generate
 fi
-# promtool (Debian's prometheus package) lints the /metrics exposition in the tests.
-if ! command -v promtool >/dev/null 2>&1; then
-  echo "deps: apt-get install prometheus (promtool)"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus >/dev/null; }
-fi
+# Debian tools the tests run: docker-compose validates docker-compose.yml; promtool (package
+# prometheus) lints the /metrics exposition.
+debian_tool() {
+  command -v "$1" >/dev/null 2>&1 && return 0
+  echo "deps: apt-get install $2"
+  local sudo; sudo=$( [ "$(id -u)" -eq 0 ] || echo sudo )
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "$2" >/dev/null \
+    || { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "$2" >/dev/null; }
+}
+debian_tool docker-compose docker-compose
+debian_tool promtool prometheus
