@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import bodyParser from "body-parser";
 import express, { type ErrorRequestHandler, type Request, type RequestHandler } from "express";
 import type { Logger } from "@topup/config";
+import { drainedOrClosed } from "@topup/net";
 import { createBullBoard } from "@bull-board/api";
 import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { ExpressAdapter } from "@bull-board/express";
@@ -102,7 +103,7 @@ export function createAdminApp(admin: AdminService, token: string, logger: Logge
       try {
         for await (const line of answer.lines) {
           // Backpressure: a slow reader holds the next page's read, not memory.
-          if (!res.write(line)) await new Promise((resolve) => res.once("drain", resolve).once("close", resolve));
+          if (!res.write(line)) await drainedOrClosed(res);
           if (res.destroyed) return;
         }
         res.end();

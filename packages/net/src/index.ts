@@ -5,3 +5,4 @@ export { resolveClientIp } from "./client-ip";
 export { checkCallbackUrl, isAllowedDestination, type LookupAll } from "./destination";
 export { CallbackHttpClient, type CallbackHttpClientOptions, type DeliveryResult } from "./callback-http";
 export { SlotsClosedError } from "./slots";
+export { drainedOrClosed } from "./drain";
