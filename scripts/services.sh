@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure the local PostgreSQL and Redis the platform needs are up; starts whichever is down.
-# On this kind of machine both are installed from Debian's packages (see README: "The machine").
+# On this kind of machine both are installed from Debian's packages (see the developers' guide: "The machine").
 set -euo pipefail
 
 pg_up() { pg_isready -q -h 127.0.0.1 -p 5432; }

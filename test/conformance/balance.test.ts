@@ -153,7 +153,7 @@ describe("§8 balance", () => {
     expect(b1.accountBalance).toBe(1980);
   });
 
-  test("administrator adjustments (README) become the latest entry; accountBalance = Σincome − Σexpenditure", async () => {
+  test("administrator adjustments (admin API) become the latest entry; accountBalance = Σincome − Σexpenditure", async () => {
     const { op } = await makeOperator("手工调整", { rateBp: 9900 });
     expect((await runOrder(op, "1000")).status).toBe(4);
     const r1 = await stack.admin("POST", `/admin/operators/${op.uid}/adjustments`, { income: 500, record: "手工入账" });

@@ -149,7 +149,7 @@ describe("§7 acknowledgement: HTTP 2xx and trimmed body 'ok' (case-insensitive)
     expect(receiver.for(f.order_no)).toHaveLength(2);
   });
 
-  test("after 3 failures the callback state is failed; an administrator can send it again (README resend-callback): a new round", async () => {
+  test("after 3 failures the callback state is failed; an administrator can send it again (admin resend-callback): a new round", async () => {
     let ack = false;
     const f = await pushWith(() => (ack ? { body: "ok" } : { status: 500, body: "down" }));
     await receiver.waitFor(f.order_no, 3, 15_000);

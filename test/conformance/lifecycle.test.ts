@@ -222,7 +222,7 @@ describe("§10 sandbox outcomes (query + callback)", () => {
     expect(String(statusAtCallback)).toBe(hit.fields.status);
   });
 
-  test("(admin order view, README) the recorded transitions follow the §10 paths", async () => {
+  test("(admin order view, docs/operations.md) the recorded transitions follow the §10 paths", async () => {
     const paths: [string, number[]][] = [
       ["13912340000", [5, 6, 0, 2, 4]],
       ["13912340010", [5, 6, 0, 10]],

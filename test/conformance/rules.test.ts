@@ -177,7 +177,7 @@ describe("§5 carrier check (strictCarrier)", () => {
   });
 });
 
-describe("§5 face value catalogue narrowed per operator (admin faceValues, README)", () => {
+describe("§5 face value catalogue narrowed per operator (admin faceValues, docs/operations.md)", () => {
   let narrowed: Operator;
   beforeAll(async () => {
     const c = await stack.createOperator({ name: "面值目录", faceValues: [1000, 5000] });

@@ -339,7 +339,7 @@ describe("§1/§5 rate limiting", () => {
     for (const a of answers) expect(() => decodeQuerySuccess(a, op.key)).not.toThrow();
   });
 
-  test("configured (admin rateLimitPerSecond, README): excess → HTTP 429 请求过于频繁 in the failure envelope", async () => {
+  test("configured (admin rateLimitPerSecond): excess → HTTP 429 请求过于频繁 in the failure envelope", async () => {
     const c = await stack.createOperator({ name: "限流", rateLimitPerSecond: 2 });
     const limited = new Operator(stack.baseUrl, c.uid, c.key);
     const answers = await Promise.all(Array.from({ length: 8 }, () => limited.balance()));

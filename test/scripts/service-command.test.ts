@@ -33,7 +33,7 @@ describe("service start commands (package.json start:* scripts, as the harnesses
     expect(args.slice(0, -1)).toEqual(expect.arrayContaining(["--import", "tsx"]));
   });
 
-  it("gives the worker a young generation sized for its allocation rate (README, performance)", () => {
+  it("gives the worker a young generation sized for its allocation rate (docs/performance.md)", () => {
     expect(serviceArgs("worker")).toContain("--max-semi-space-size=64");
   });
 });

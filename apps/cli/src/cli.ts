@@ -1,5 +1,5 @@
 /**
- * The operations CLI (issue 19): admin commands over the admin HTTP API (never the database, so
+ * The operations CLI: admin commands over the admin HTTP API (never the database, so
  * there is one way to do each thing), `sign` over @topup/protocol's functions, an operator client
  * and a mock callback receiver. Errors are one clear line on stderr and a non-zero exit code.
  */

@@ -35,7 +35,7 @@ export interface CallBatchOptions<In, Out> {
  * operations of this kind are already running — with every call made until one of them finishes.
  * Alone, a call costs what an unbatched one did plus one turn; under load one round trip (and, for
  * a statement, one plan execution and one commit) serves many calls, which is what the database,
- * Redis and their clients spend most per order on (bench/, issue #4).
+ * Redis and their clients spend most per order on.
  */
 export class CallBatch<In, Out> {
   private queue: BatchedCall<In, Out>[] = [];

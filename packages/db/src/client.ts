@@ -10,8 +10,8 @@ export interface DatabaseOptions {
 /**
  * The database as the repositories see it: one pg pool per process, shared by the Prisma client
  * (model CRUD: operators, audit, admin reads) and by the hand-written SQL of the order path, which
- * runs as named prepared statements straight on the pool — Prisma costs about 1 ms of CPU per
- * statement there against 0.2–0.3 ms for plain pg (bench/, issue #4).
+ * runs as named prepared statements straight on the pool, where Prisma's per-statement CPU cost
+ * would dominate.
  */
 export class Database {
   readonly pool: pg.Pool;

@@ -73,12 +73,10 @@ function agentOptions(opts: GuardedAgentOptions): http.AgentOptions {
     maxSockets,
     maxTotalSockets: maxSockets * 8,
     // As many idle sockets per operator host as busy ones: with fewer, every burst of callbacks
-    // closed the surplus and dialled it again (connect, close and the peer's accept showed as ~6 %
-    // of the worker's CPU in bench/ profiles).
+    // closes the surplus and dials it again.
     maxFreeSockets: maxSockets,
-    // The TCP keep-alive delay axios sets on every request's socket (1 min). With the agent's own
-    // default (1 s) the two alternated, and every callback cost two setsockopt calls (~4 % of the
-    // worker's CPU in bench/ profiles); with the same value Node sees no change and skips them.
+    // The TCP keep-alive delay axios sets on every request's socket (1 min): with the same value
+    // Node sees no change and skips two setsockopt calls per callback.
     keepAliveMsecs: AXIOS_SOCKET_KEEP_ALIVE_MS,
     lookup: guardedLookup(opts.allowed, opts.lookup),
   };
