@@ -2,6 +2,7 @@ import winston from "winston";
 import { redact } from "@topup/config";
 import { orderPushSuccess } from "@topup/protocol";
 import { answerOk } from "../support/callback-receiver";
+import { FakeSupplier, supplierCallback } from "../support/fake-supplier";
 import { Capture, capturingLogger } from "../support/log-capture";
 import type { OperatorClient } from "../support/operator-client";
 import { eventually, startStack, ADMIN_TOKEN, type Stack } from "../support/stack";
@@ -15,7 +16,12 @@ const allLines = () => [...ingressLines.lines, ...workerLines.lines];
 let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startStack({ logger: capturingLogger(ingressLines), workerLogger: capturingLogger(workerLines), config: { callbackBackoffMs: 20 } });
+  stack = await startStack({
+    logger: capturingLogger(ingressLines),
+    workerLogger: capturingLogger(workerLines),
+    config: { callbackBackoffMs: 20 },
+    worker: { upstream: { firstQueryMs: 50, timeoutMs: 400 }, channelsMaxAgeMs: 50 },
+  });
 });
 afterAll(() => stack.close());
 
@@ -154,6 +160,44 @@ describe("request ids", () => {
       }
     } finally {
       await idle.close();
+    }
+  });
+
+  it("carries the push's id across a failover, and a supplier callback's id into the callback it leads to", async () => {
+    const [refusing, taking] = [await new FakeSupplier("8101", "a".repeat(32)).start(), await new FakeSupplier("8102", "b".repeat(32)).start()];
+    try {
+      refusing.onPush = (_fields, supplier) => supplier.refuse("余额不足");
+      taking.onQuery = () => "hang"; // the order waits at 0 until the supplier calls back
+      for (const [code, supplier] of [["rid-a", refusing], ["rid-b", taking]] as const) {
+        expect((await stack.admin("POST", "/admin/channels", { code, kind: "upstream", config: { baseUrl: supplier.url, uid: supplier.uid, md5key: supplier.key } })).status).toBe(201);
+      }
+      expect((await stack.admin("POST", "/admin/routes", { channels: ["rid-a", "rid-b"], faceValues: [5000] })).status).toBe(201);
+      await new Promise((r) => setTimeout(r, 100)); // the worker's channels (channelsMaxAgeMs) include the route
+      const orderNo = `RIDFO${Date.now()}`;
+      const fields = op.push({ order_no: orderNo, face_value: "5000", notify_url: stack.receiver.url }) as unknown as Record<string, string>;
+      await op.postForm("/1/api/oper/order", fields, { "X-Request-Id": "failover-push-1" });
+      const { id: orderId, serialNumber } = await eventually(async () => {
+        const order = (await stack.admin("GET", `/admin/orders?uid=${op.uid}&orderNo=${orderNo}`)).body.items[0];
+        return order?.status === 0 && order.channel === "rid-b" ? order : undefined;
+      });
+      const notify = await fetch(`${stack.baseUrl}/1/api/channel/rid-b/notify`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", "X-Request-Id": "notify-9" },
+        body: new URLSearchParams(supplierCallback({ uid: taking.uid, key: taking.key, serial: serialNumber, phone: "13812345678", faceValue: 5000, status: 4 })).toString(),
+      });
+      expect(await notify.text()).toBe("ok");
+      expect(notify.headers.get("x-request-id")).toBe("notify-9");
+      await stack.receiver.waitFor(orderNo);
+      const acked = await eventually(async () => parse(workerLines).find((line) => line.orderId === orderId && line.message === "callback attempt"));
+      expect(acked).toMatchObject({ requestId: "notify-9", uid: op.uid, orderNo, status: 4 });
+      // Placing with rid-a, then rid-b, and asking rid-b again in later jobs (its queries hang): the push's id throughout.
+      const fulfilling = parse(workerLines).filter((line) => line.orderId === orderId && line.message !== "callback attempt");
+      expect(fulfilling.filter((line) => line.message === "order moved").map((line) => line.status)).toContain(0);
+      for (const line of fulfilling) expect(line).toMatchObject({ requestId: "failover-push-1", uid: op.uid, orderNo });
+      // The callback was applied by the ingress, which moved the order to 4.
+      expect(parse(ingressLines).find((line) => line.orderId === orderId && line.message === "order moved")).toMatchObject({ requestId: "notify-9", uid: op.uid, orderNo, status: 4 });
+    } finally {
+      await Promise.all([refusing.close(), taking.close()]);
     }
   });
 
