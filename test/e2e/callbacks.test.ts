@@ -132,7 +132,7 @@ it("gives each round of a shared callback job its own attempts: an acknowledged 
       res.statusCode = ok ? 200 : 500;
       res.end("ok");
     };
-    await Promise.all(reopened.map((order) => platform.scheduler.scheduleNext(order!)));
+    await Promise.all(reopened.map((order) => platform.scheduler.scheduleNext(order!, undefined)));
     await eventually(async () => (outcomes.at(-1)?.startsWith("completed") ? true : undefined), 10_000);
     // Two runs left rounds open and were retried after the backoff; the third closed the last one.
     expect(outcomes).toEqual([`retried ${sharedJobId}`, `retried ${sharedJobId}`, `completed ${sharedJobId}`]);

@@ -150,7 +150,7 @@ it("a stopping worker finishes the callbacks it sent and hands back the rounds i
     const finished = await Promise.all(
       rows.map((row) => platform.orders.transitionPath(row.id, OrderStatus.Created, [{ to: OrderStatus.Placing }, { to: OrderStatus.Failed, reason: "refused" }])),
     );
-    await Promise.all(finished.map((order) => platform.scheduler.scheduleNext(order!))); // one job of 70 rounds
+    await Promise.all(finished.map((order) => platform.scheduler.scheduleNext(order!, undefined))); // one job of 70 rounds
     expect((await platform.queues.callback.getJobs(["wait"])).map((job) => job.data.rounds.length)).toEqual([70]);
 
     const first = await startWorker(stack.config, testLogger(), { poolMax: 4, reconcileEveryMs: 0 });

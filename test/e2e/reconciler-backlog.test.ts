@@ -62,7 +62,7 @@ it("leaves callback rounds to their shared job while it waits or runs, and re-cr
     const failed = await Promise.all(
       rows.map((row) => platform.orders.transitionPath(row.id, OrderStatus.Created, [{ to: OrderStatus.Placing }, { to: OrderStatus.Failed, reason: "refused" }])),
     );
-    await Promise.all(failed.map((order) => platform.scheduler.scheduleNext(order!))); // finished together: one job
+    await Promise.all(failed.map((order) => platform.scheduler.scheduleNext(order!, undefined))); // finished together: one job
     const [shared] = await platform.queues.callback.getJobs(["wait"]);
     expect(shared.data.rounds.map((r) => r.orderId).sort()).toEqual(rows.map((r) => r.id).sort());
 

@@ -14,6 +14,7 @@ export interface PushFields {
 
 export interface HttpAnswer {
   status: number;
+  headers: Headers;
   contentType: string | null;
   text: string;
   json: Record<string, unknown>;
@@ -70,6 +71,6 @@ export class OperatorClient {
     } catch {
       // left empty: the test asserts on text
     }
-    return { status: res.status, contentType: res.headers.get("content-type"), text, json };
+    return { status: res.status, headers: res.headers, contentType: res.headers.get("content-type"), text, json };
   }
 }

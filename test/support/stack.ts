@@ -36,6 +36,8 @@ export interface StackOptions {
   /** Overrides for the worker only (e.g. a narrower CALLBACK_ALLOWED_CIDRS than the ingress had). */
   workerConfig?: Partial<PlatformConfig>;
   logger?: Logger;
+  /** The worker's own logger (default: `logger`), to tell the two services' lines apart. */
+  workerLogger?: Logger;
   worker?: boolean | WorkerOptions;
   /** Listen on a free port chosen up front, with PUBLIC_BASE_URL naming it: suppliers can call this instance back. */
   reachable?: boolean;
@@ -80,7 +82,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const worker =
     options.worker === false
       ? null
-      : await startWorker({ ...config, ...options.workerConfig }, logger, { poolMax: 5, reconcileEveryMs: 0, ...workerOptions });
+      : await startWorker({ ...config, ...options.workerConfig }, options.workerLogger ?? logger, { poolMax: 5, reconcileEveryMs: 0, ...workerOptions });
   const baseUrl = `http://127.0.0.1:${ingress.operatorPort}`;
   const adminUrl = `http://127.0.0.1:${ingress.adminPort}`;
 

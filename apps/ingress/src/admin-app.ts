@@ -7,6 +7,7 @@ import { createBullBoard } from "@bull-board/api";
 import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { ExpressAdapter } from "@bull-board/express";
 import type { AdminAnswer, AdminService, CsvAnswer, Platform } from "@topup/core";
+import { requestId } from "./request-id";
 
 /** Constant-time comparison of bearer tokens (hashing first makes the lengths equal). */
 export function tokenMatches(expected: string, given: string): boolean {
@@ -32,6 +33,7 @@ export type AdminOps = Pick<Platform, "readiness" | "metrics" | "queues">;
 export function createAdminApp(admin: AdminService, token: string, logger: Logger, ops: AdminOps): express.Express {
   const app = express();
   app.disable("x-powered-by");
+  app.use(requestId);
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
@@ -80,7 +82,7 @@ export function createAdminApp(admin: AdminService, token: string, logger: Logge
   app.post("/admin/operators/:uid/adjustments", route((req) => admin.adjustBalance(actorOf(req), param(req, "uid"), req.body)));
   app.post("/admin/operators/:uid/disable", route((req) => admin.setEnabled(actorOf(req), param(req, "uid"), false, req.body)));
   app.post("/admin/operators/:uid/enable", route((req) => admin.setEnabled(actorOf(req), param(req, "uid"), true, req.body)));
-  app.post("/admin/operators/:uid/resend-callbacks", route((req) => admin.resendCallbacks(actorOf(req), param(req, "uid"), req.body)));
+  app.post("/admin/operators/:uid/resend-callbacks", route((req) => admin.resendCallbacks(actorOf(req), param(req, "uid"), req.body, req.requestId)));
   app.get("/admin/operators/:uid/ledger", route((req) => admin.ledger(param(req, "uid"), req.query)));
   app.get("/admin/callbacks/unacknowledged", route((req) => admin.unacknowledgedCallbacks(req.query)));
   app.get("/admin/audit", route((req) => admin.auditLog(req.query)));
@@ -108,7 +110,7 @@ export function createAdminApp(admin: AdminService, token: string, logger: Logge
         }
         res.end();
       } catch (error) {
-        logger.error("CSV export failed", { error });
+        logger.error("CSV export failed", { requestId: req.requestId, error });
         res.destroy(error as Error); // a truncated CSV must not look complete
       }
     };
@@ -117,8 +119,8 @@ export function createAdminApp(admin: AdminService, token: string, logger: Logge
   app.get("/admin/operators/:uid/statement", csv("statement.csv", (req) => admin.statement(param(req, "uid"), req.query)));
   app.get("/admin/operators/:uid/statement.csv", csv("statement.csv", (req) => admin.statement(param(req, "uid"), req.query, true)));
   app.get("/admin/orders/:id", route((req) => admin.getOrder(param(req, "id"))));
-  app.post("/admin/orders/:id/resolve", route((req) => admin.resolveOrder(actorOf(req), param(req, "id"), req.body)));
-  app.post("/admin/orders/:id/resend-callback", route((req) => admin.resendCallback(actorOf(req), param(req, "id"))));
+  app.post("/admin/orders/:id/resolve", route((req) => admin.resolveOrder(actorOf(req), param(req, "id"), req.body, req.requestId)));
+  app.post("/admin/orders/:id/resend-callback", route((req) => admin.resendCallback(actorOf(req), param(req, "id"), req.requestId)));
 
   app.use((_req, res) => {
     res.status(404).json({ error: "not found" });
@@ -127,7 +129,7 @@ export function createAdminApp(admin: AdminService, token: string, logger: Logge
     if (res.headersSent) return;
     if (error.type === "entity.too.large") return void res.status(413).json({ error: "body too large" });
     if (typeof error.status === "number" && error.status < 500) return void res.status(400).json({ error: "body must be valid JSON" });
-    logger.error("admin request failed", { method: req.method, path: req.path, error });
+    logger.error("admin request failed", { requestId: req.requestId, method: req.method, path: req.path, error });
     res.status(503).json({ error: "service unavailable, try again" });
   };
   app.use(onError);

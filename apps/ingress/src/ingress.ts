@@ -113,7 +113,7 @@ export function gracefulServer(app: Express): { server: Server; close: (graceMs:
 
 export async function startIngress(config: PlatformConfig, logger: Logger, extra: Partial<PlatformOptions> = {}): Promise<Ingress> {
   const platform = new Platform(config, { role: "ingress", logger, ...extra });
-  const operator = gracefulServer(createOperatorApp(platform.operatorApi, logger, (code, fields) => platform.fulfilment.notified(code, fields)));
+  const operator = gracefulServer(createOperatorApp(platform.operatorApi, logger, (code, fields, requestId) => platform.fulfilment.notified(code, fields, requestId)));
   const admin = gracefulServer(createAdminApp(platform.admin, config.adminToken, logger, platform));
   const operatorServer = operator.server;
   const adminServer = admin.server;

@@ -3,6 +3,7 @@ import express, { type ErrorRequestHandler, type Request, type RequestHandler, t
 import type { Logger } from "@topup/config";
 import type { NotifyAnswer, OperatorApi, OperatorRequest, ProtocolAnswer } from "@topup/core";
 import { Msg, orderPushFailure, parseRequestBody, plainFields, queryFailure } from "@topup/protocol";
+import { requestId } from "./request-id";
 
 /** PROTOCOL §1: bodies over 16 KiB are refused with HTTP 413. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -28,7 +29,7 @@ function send(res: Response, httpStatus: number, body: string): void {
 }
 
 /** Applies a supplier's callback about channel `code` (Fulfilment.notified). */
-export type SupplierNotify = (code: string, fields: Readonly<Record<string, string>>) => Promise<NotifyAnswer>;
+export type SupplierNotify = (code: string, fields: Readonly<Record<string, string>>, requestId: string) => Promise<NotifyAnswer>;
 
 function sendText(res: Response, httpStatus: number, body: string): void {
   res.writeHead(httpStatus, { "Content-Type": "text/plain; charset=utf-8", "Content-Length": Buffer.byteLength(body) }).end(body);
@@ -46,6 +47,7 @@ export function createOperatorApp(api: OperatorApi, logger: Logger, notify: Supp
   // The contract's paths are exact: /1/api/oper/ORDER or a trailing slash is an unknown path (404).
   app.set("case sensitive routing", true);
   app.set("strict routing", true);
+  app.use(requestId);
 
   const rawBody = bodyParser.raw({ type: () => true, limit: MAX_BODY_BYTES });
 
@@ -68,9 +70,9 @@ export function createOperatorApp(api: OperatorApi, logger: Logger, notify: Supp
     try {
       const parsed = parseRequestBody(req.headers["content-type"], Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
       const fields = parsed.ok ? plainFields(parsed.fields) : null;
-      sendText(res, 200, fields ? await notify(String(req.params.code), fields) : "fail");
+      sendText(res, 200, fields ? await notify(String(req.params.code), fields, req.requestId) : "fail");
     } catch (error) {
-      logger.error("supplier callback failed", { channel: req.params.code, error });
+      logger.error("supplier callback failed", { requestId: req.requestId, channel: req.params.code, error });
       sendText(res, 503, "fail");
     }
   });
@@ -83,7 +85,7 @@ export function createOperatorApp(api: OperatorApi, logger: Logger, notify: Supp
     if (error.type === "entity.too.large") return send(res, 413, failure(Msg.bodyTooLarge));
     if (error.type === "request.aborted") return;
     if (typeof error.status === "number" && error.status < 500) return send(res, 200, failure(Msg.unsupportedFormat));
-    logger.error("operator request failed", { path: req.path, error });
+    logger.error("operator request failed", { requestId: req.requestId, path: req.path, error });
     send(res, 503, failure(Msg.busy));
   };
   app.use(onError);
@@ -96,5 +98,6 @@ function operatorRequest(req: Request): OperatorRequest {
     body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
     peer: req.socket.remoteAddress,
     forwardedFor: req.headers["x-forwarded-for"],
+    requestId: req.requestId,
   };
 }

@@ -3,7 +3,7 @@ import type { Logger, PlatformConfig } from "@topup/config";
 import { Platform, type PlatformOptions, type ReconcileResult } from "@topup/core";
 import { SlotsClosedError } from "@topup/net";
 import { startOpsServer } from "./ops-server";
-import { createWorkerConnection, QueueName, roundsOf, stepsOf, WORKER_LOCKING, type CallbackJob, type CallbackRound, type FulfilmentJob } from "@topup/queue";
+import { createWorkerConnection, QueueName, requestIdsOf, roundsOf, stepsOf, WORKER_LOCKING, type CallbackJob, type CallbackRound, type FulfilmentJob } from "@topup/queue";
 
 export interface WorkerOptions extends Partial<PlatformOptions> {
   fulfilmentConcurrency?: number;
@@ -89,7 +89,9 @@ export async function startWorker(config: PlatformConfig, logger: Logger, option
     worker.on("failed", (job, error) => {
       // Expected: BullMQ retries the job (open rounds; rounds not sent because the worker is stopping).
       if (error instanceof CallbackNotAcknowledged || error instanceof SlotsClosedError) return;
-      logger.warn("job failed", { queue: worker.name, jobId: job?.id, attemptsMade: job?.attemptsMade, error: error.message });
+      // A job may hold the work of many requests: the line names them all.
+      const requestIds = job ? requestIdsOf(job.queueName === QueueName.fulfilment ? stepsOf(job.data as FulfilmentJob) : roundsOf(job.data as CallbackJob)) : [];
+      logger.warn("job failed", { queue: worker.name, jobId: job?.id, requestIds, attemptsMade: job?.attemptsMade, error: error.message });
     });
     worker.on("error", (error) => logger.warn("worker error", { queue: worker.name, error: error.message }));
   }

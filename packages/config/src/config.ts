@@ -19,6 +19,7 @@ export interface PlatformConfig {
   publicBaseUrl: string;
   /** Raw comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed. */
   trustedProxies: string;
+  /** LOG_LEVEL: the least severe of LOG_LEVELS written (default info). */
   logLevel: string;
   /** The worker's own HTTP server: /metrics, /healthz, /readyz (0: any free port). */
   workerMetricsPort: number;
@@ -43,6 +44,24 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
 function text(env: Env, name: string, fallback: string): string {
   const raw = env[name]?.trim();
   return raw === undefined || raw === "" ? fallback : raw;
+}
+
+/** winston's levels, most severe first. */
+export const LOG_LEVELS = ["error", "warn", "info", "http", "verbose", "debug", "silly"] as const;
+
+/**
+ * LOG_LEVEL as a winston level (in any case; unset or empty: info), or null when it names none:
+ * winston given an unknown level writes nothing at all, so one must never reach it.
+ */
+export function logLevelOf(raw: string | undefined): string | null {
+  const level = (raw?.trim() || "info").toLowerCase();
+  return (LOG_LEVELS as readonly string[]).includes(level) ? level : null;
+}
+
+function logLevel(env: Env): string {
+  const level = logLevelOf(env.LOG_LEVEL);
+  if (level === null) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got "${env.LOG_LEVEL}"`);
+  return level;
 }
 
 function channelCode(env: Env, name: string): string {
@@ -80,6 +99,6 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
     defaultChannel: channelCode(env, "DEFAULT_CHANNEL"),
     publicBaseUrl: baseUrl(env, "PUBLIC_BASE_URL", `http://127.0.0.1:${integer(env, "PORT", 8088, 0, 65535)}`),
     trustedProxies: text(env, "TRUSTED_PROXIES", ""),
-    logLevel: text(env, "LOG_LEVEL", "info"),
+    logLevel: logLevel(env),
   };
 }

@@ -1,2 +1,2 @@
-export { loadConfig, ConfigError, type PlatformConfig } from "./config";
+export { loadConfig, logLevelOf, ConfigError, LOG_LEVELS, type PlatformConfig } from "./config";
 export { createLogger, maskPhone, redact, type Logger } from "./logger";

@@ -1,4 +1,5 @@
 import winston from "winston";
+import { logLevelOf } from "./config";
 
 /**
  * JSON logs for both services. Secrets (md5 keys, signs, tokens) never reach a log line and phone
@@ -37,7 +38,11 @@ export const redact = winston.format((info) => {
   return info;
 });
 
-export function createLogger(service: string, level = process.env.LOG_LEVEL ?? "info"): Logger {
+/**
+ * A service's logger, at LOG_LEVEL by default. A LOG_LEVEL naming no level gives info here, so that
+ * loadConfig's refusal of it is still written.
+ */
+export function createLogger(service: string, level = logLevelOf(process.env.LOG_LEVEL) ?? "info"): Logger {
   return winston.createLogger({
     level,
     defaultMeta: { service },

@@ -1,6 +1,6 @@
 import winston from "winston";
 import Transport from "winston-transport";
-import { ConfigError, loadConfig, maskPhone, redact } from "../src";
+import { ConfigError, createLogger, loadConfig, maskPhone, redact } from "../src";
 
 describe("loadConfig", () => {
   it("applies the contract's defaults", () => {
@@ -32,6 +32,34 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ DEFAULT_CHANNEL: "Sim ulator" })).toThrow(/DEFAULT_CHANNEL/);
     expect(() => loadConfig({ PUBLIC_BASE_URL: "ftp://x" })).toThrow(/PUBLIC_BASE_URL/);
     expect(() => loadConfig({ PUBLIC_BASE_URL: "not a url" })).toThrow(/PUBLIC_BASE_URL/);
+  });
+});
+
+describe("LOG_LEVEL", () => {
+  it("names a winston level, in any case; info when unset or empty", () => {
+    expect(loadConfig({}).logLevel).toBe("info");
+    expect(loadConfig({ LOG_LEVEL: "" }).logLevel).toBe("info");
+    expect(loadConfig({ LOG_LEVEL: " WARN " }).logLevel).toBe("warn");
+    expect(loadConfig({ LOG_LEVEL: "debug" }).logLevel).toBe("debug");
+  });
+
+  it("is refused when it names no level (winston would write nothing at all)", () => {
+    expect(() => loadConfig({ LOG_LEVEL: "verbos" })).toThrow(/LOG_LEVEL must be one of error, warn, info, http, verbose, debug, silly, got "verbos"/);
+  });
+
+  it("sets the services' loggers' level; a level it does not name leaves them at info, to write that refusal", () => {
+    const before = process.env.LOG_LEVEL;
+    try {
+      process.env.LOG_LEVEL = "Debug";
+      expect(createLogger("test").level).toBe("debug");
+      process.env.LOG_LEVEL = "verbos";
+      expect(createLogger("test").level).toBe("info");
+      delete process.env.LOG_LEVEL;
+      expect(createLogger("test").level).toBe("info");
+    } finally {
+      if (before === undefined) delete process.env.LOG_LEVEL;
+      else process.env.LOG_LEVEL = before;
+    }
   });
 });
 

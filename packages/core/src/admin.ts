@@ -457,8 +457,9 @@ export class AdminService {
    * Staff move an order one legal step of the state machine (PROTOCOL §11, §12): an order held by a
    * manual channel 6 → 0 → 2 → 4, or → 10 from any of those; an order any channel left at 2 (e.g.
    * sandbox …0002) → 4 or 10. The order's channel attempt records the step; reaching 4 or 10 ends it.
+   * The work it plans (the callback) carries the admin call's `requestId`, as do resends'.
    */
-  async resolveOrder(actor: string, id: string, body: unknown): Promise<AdminAnswer> {
+  async resolveOrder(actor: string, id: string, body: unknown, requestId: string): Promise<AdminAnswer> {
     if (!ROW_ID.test(id)) return notFound(`order ${id}`);
     const checked = checkResolution(body);
     if (!checked.ok) return bad(checked.error);
@@ -487,13 +488,13 @@ export class AdminService {
     });
     if (!moved) return { status: 409, body: { error: "order moved meanwhile; look again" } };
     await this.audit(actor, "order.resolve", id, { status: from, mobileOrderNo: order.mobileOrderNo }, { status: moved.status, mobileOrderNo: moved.mobileOrderNo, reason: reason ?? null });
-    await this.deps.scheduler.scheduleNext(moved);
+    await this.deps.scheduler.scheduleNext(moved, requestId);
     return { status: 200, body: orderView(moved) };
   }
 
-  async resendCallback(actor: string, id: string): Promise<AdminAnswer> {
+  async resendCallback(actor: string, id: string, requestId: string): Promise<AdminAnswer> {
     if (!ROW_ID.test(id)) return notFound(`order ${id}`);
-    const [order] = await this.reopenCallbacks([id], false);
+    const [order] = await this.reopenCallbacks([id], false, requestId);
     if (!order) return { status: 409, body: { error: "only orders in a terminal status (4, 9, 10) have a callback" } };
     await this.audit(actor, "callback.resend", id, null, { round: order.callbackRound });
     return { status: 202, body: orderView(order) };
@@ -520,7 +521,7 @@ export class AdminService {
    * since `since` whose callback failed, at most `limit` per call in id order; `nextCursor` (null
    * when none are left) continues after the last one looked at. One audit row per call.
    */
-  async resendCallbacks(actor: string, uid: string, body: unknown): Promise<AdminAnswer> {
+  async resendCallbacks(actor: string, uid: string, body: unknown, requestId: string): Promise<AdminAnswer> {
     const checked = checkBulkResend(body);
     if (!checked.ok) return bad(checked.error);
     const operator = await this.deps.operators.findByUid(uid);
@@ -528,7 +529,7 @@ export class AdminService {
     const { since, limit, after } = checked.value;
     const ids = await this.deps.callbacks.failedSince(operator.id, since, after, limit);
     // Orders resent or acknowledged between the read and the update are left as they are.
-    const opened = await this.reopenCallbacks(ids, true);
+    const opened = await this.reopenCallbacks(ids, true, requestId);
     const nextCursor = ids.length === limit ? idCursor("r", ids[ids.length - 1]) : null;
     const result = { since: since.toISOString(), limit, looked: ids.length, resent: opened.length, nextCursor };
     await this.audit(actor, "operator.resend-callbacks", uid, null, { ...result, orderIds: opened.map((o) => o.id) });
@@ -536,13 +537,13 @@ export class AdminService {
   }
 
   /** The one way a callback is sent again, for one order or many: a new round each, enqueued. */
-  private async reopenCallbacks(ids: readonly string[], onlyFailed: boolean): Promise<OrderRecord[]> {
+  private async reopenCallbacks(ids: readonly string[], onlyFailed: boolean, requestId: string): Promise<OrderRecord[]> {
     const orders = await this.deps.callbacks.openNewRounds(ids, onlyFailed);
     // Side by side: the queue shares a round trip among enqueues made together. The rounds are
     // committed; one whose enqueue failed is found by the reconciler from its next_check_at.
-    const enqueued = await Promise.allSettled(orders.map((order) => this.deps.scheduler.scheduleNext(order)));
+    const enqueued = await Promise.allSettled(orders.map((order) => this.deps.scheduler.scheduleNext(order, requestId)));
     const failed = enqueued.filter((r) => r.status === "rejected");
-    if (failed.length > 0) this.deps.logger.warn("callback resend: enqueue failed, left to the reconciler", { orders: failed.length, error: failed[0].reason });
+    if (failed.length > 0) this.deps.logger.warn("callback resend: enqueue failed, left to the reconciler", { requestId, orders: failed.length, error: failed[0].reason });
     return orders;
   }
 

@@ -11,4 +11,6 @@ export interface OperatorRequest {
   /** The TCP peer's address. */
   peer: string | undefined;
   forwardedFor: string | string[] | undefined;
+  /** The request's id (the ingress's X-Request-Id): on its log lines and in the jobs it creates. */
+  requestId: string;
 }

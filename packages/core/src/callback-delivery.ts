@@ -5,6 +5,7 @@ import { CALLBACK_ATTEMPTS, callbackForm, callbackRoundDueBy, callbackStatusOf, 
 import type { CallbackRound } from "@topup/queue";
 import type { PlatformMetrics } from "@topup/metrics";
 import { allThenFirstError } from "./all-settled";
+import { orderLog } from "./order-log";
 
 export type DeliveryOutcome = "acked" | "retry" | "failed" | "skipped";
 
@@ -79,8 +80,8 @@ export class CallbackDelivery {
     this.metrics?.callbackAttempt(outcome, order.createdAt);
     // Failed attempts are worth an operator's attention; acknowledged ones are in callback_attempts.
     const level = outcome === "acked" ? "debug" : "info";
-    if (this.logger.isLevelEnabled(level)) this.logger.log(level, "callback attempt", {
-      orderId: order.id,
+    if (this.logger.isLevelEnabled(level)) orderLog(this.logger, order, operatorUid, job.requestId).log(level, "callback attempt", {
+      status: order.status,
       round: job.round,
       attemptNo,
       httpStatus: result.httpStatus,

@@ -5,6 +5,7 @@ import { isTerminal, OrderStatus } from "@topup/protocol";
 import type { CallbackRound, FulfilmentStep, WorkQueues } from "@topup/queue";
 import { allThenFirstError } from "./all-settled";
 import type { ChannelDirectory, ChannelSnapshot } from "./channel-directory";
+import { orderLog, type OperatorUids } from "./order-log";
 import { chooseChannel, isEligible, routeFor, type ChannelChoice, type ChannelStanding, type RoutingRoute } from "./routing";
 
 /**
@@ -22,9 +23,9 @@ export class FulfilmentScheduler {
    * Fire-and-forget: the operator's answer never waits on Redis. New orders stored together go to
    * Redis together, as one job (WorkQueues.enqueueNew).
    */
-  scheduleNew(order: OrderRecord): void {
+  scheduleNew(order: OrderRecord, requestId: string): void {
     if (!order.nextCheckAt) return;
-    this.queues.enqueueNew({ orderId: order.id, status: order.status, due: order.nextCheckAt.getTime(), polls: 0 }).catch((error: unknown) => {
+    this.queues.enqueueNew({ orderId: order.id, status: order.status, due: order.nextCheckAt.getTime(), polls: 0, requestId }).catch((error: unknown) => {
       if (error === this.lastNewError) return; // every order of a failed round trip rejects with its error
       this.lastNewError = error;
       this.logger.warn("enqueue failed; the reconciler will pick the orders up", { error });
@@ -42,13 +43,13 @@ export class FulfilmentScheduler {
    * run (Redis lost part of its keys) is removed first, so that the work is not ignored as queued.
    * Resolves to how many such jobs were removed.
    */
-  async recover(order: OrderRecord): Promise<number> {
-    const round = openRound(order);
-    const step = plannedStep(order, 0);
+  async recover(order: OrderRecord, requestId: string): Promise<number> {
+    const round = openRound(order, requestId);
+    const step = plannedStep(order, 0, requestId);
     let removed = 0;
     if (round && (await this.queues.removeStrandedRound(round))) removed++;
     if (step && (await this.queues.removeStrandedStep(step))) removed++;
-    await this.scheduleNext(order);
+    await this.scheduleNext(order, requestId);
     return removed;
   }
 
@@ -57,21 +58,24 @@ export class FulfilmentScheduler {
     return this.queues.removeOrphans(limit);
   }
 
-  /** Enqueues whatever the order needs next: its planned fulfilment step, or its open callback round. */
-  async scheduleNext(order: OrderRecord, polls = 0): Promise<void> {
-    const round = openRound(order);
-    const step = plannedStep(order, polls);
+  /**
+   * Enqueues whatever the order needs next: its planned fulfilment step, or its open callback round,
+   * carrying the id of the request the work came from (undefined: none known).
+   */
+  async scheduleNext(order: OrderRecord, requestId: string | undefined, polls = 0): Promise<void> {
+    const round = openRound(order, requestId);
+    const step = plannedStep(order, polls, requestId);
     if (round) await this.queues.enqueueCallback(round);
     if (step) await this.queues.enqueueFulfilment(step);
   }
 }
 
-function openRound(order: OrderRecord): CallbackRound | null {
-  return order.callbackState === "pending" ? { orderId: order.id, round: order.callbackRound } : null;
+function openRound(order: OrderRecord, requestId: string | undefined): CallbackRound | null {
+  return order.callbackState === "pending" ? { orderId: order.id, round: order.callbackRound, requestId } : null;
 }
 
-function plannedStep(order: OrderRecord, polls: number): FulfilmentStep | null {
-  return order.nextCheckAt && !isTerminal(order.status) ? { orderId: order.id, status: order.status, due: order.nextCheckAt.getTime(), polls } : null;
+function plannedStep(order: OrderRecord, polls: number, requestId: string | undefined): FulfilmentStep | null {
+  return order.nextCheckAt && !isTerminal(order.status) ? { orderId: order.id, status: order.status, due: order.nextCheckAt.getTime(), polls, requestId } : null;
 }
 
 export type StepOutcome = "moved" | "waiting" | "stale";
@@ -111,6 +115,10 @@ interface StepState {
   attempts: AttemptSummary[];
   snapshot: ChannelSnapshot;
   polls: number;
+  /** The request the work came from, carried on to the work this step plans. */
+  requestId: string | undefined;
+  /** Lines about the order (orderLog). */
+  log: Logger;
   /** What the current channel last answered without changing anything (its attempt's outcome), for askAgain. */
   noted?: ChannelAttemptUpdate;
   /** Why the current channel failed definitively, when it did. */
@@ -153,6 +161,7 @@ export class Fulfilment {
     private readonly slots: ChannelSlotRepository,
     private readonly directory: ChannelDirectory,
     private readonly scheduler: FulfilmentScheduler,
+    private readonly uids: OperatorUids,
     private readonly logger: Logger,
     private readonly options: FulfilmentOptions,
   ) {}
@@ -175,16 +184,17 @@ export class Fulfilment {
     if (!found) return "stale";
     const { order, attempts } = found;
     if (order.status !== step.status || order.nextCheckAt?.getTime() !== step.due) return "stale";
-    return this.follow({ order, attempts, snapshot, polls: step.polls });
+    return this.follow({ order, attempts, snapshot, polls: step.polls, requestId: step.requestId, log: await this.logFor(order, step.requestId) });
   }
 
   /**
    * A supplier's callback about an order placed with channel `code` (PROTOCOL §12): its sign
    * checked by the channel, then applied like a query answer and committed before "ok". "fail"
    * when it is not this channel's callback about an order placed with it (nothing changes); "ok"
-   * with nothing changed when the order is final or already with another channel.
+   * with nothing changed when the order is final or already with another channel. `requestId`: the
+   * callback's own request, which the work it leads to carries on.
    */
-  async notified(code: string, fields: Readonly<Record<string, string>>): Promise<NotifyAnswer> {
+  async notified(code: string, fields: Readonly<Record<string, string>>, requestId: string): Promise<NotifyAnswer> {
     const snapshot = await this.directory.current();
     const channel = snapshot.channels.get(code);
     const notification = channel?.verifyNotification?.(fields) ?? null;
@@ -195,12 +205,13 @@ export class Fulfilment {
       const { order, attempts } = found;
       const placedHere = attempts.some((a) => a.channel === code);
       if (!placedHere || order.phoneNumber !== notification.phoneNumber || order.faceValue !== notification.faceValue) return "fail";
-      if (isTerminal(order.status) || order.channel !== code || this.currentFailed({ order, attempts, snapshot, polls: 0 })) {
+      const state: StepState = { order, attempts, snapshot, polls: 0, requestId, log: await this.logFor(order, requestId) };
+      if (isTerminal(order.status) || order.channel !== code || this.currentFailed(state)) {
         const agrees = order.channel === code && (order.status === OrderStatus.Succeeded) === (notification.status.state === "succeeded");
-        if (!agrees) this.logger.warn("supplier callback contradicts the order; nothing changes", { orderId: order.id, status: order.status, channel: code, state: notification.status.state });
+        if (!agrees) state.log.warn("supplier callback contradicts the order; nothing changes", { status: order.status, channel: code, state: notification.status.state });
         return "ok";
       }
-      const outcome = await this.follow({ order, attempts, snapshot, polls: 0, known: notification.status });
+      const outcome = await this.follow({ ...state, known: notification.status });
       if (outcome !== "stale") return "ok";
     }
     return "fail";
@@ -215,9 +226,10 @@ export class Fulfilment {
     if (snapshot.routes.length > 0 || code === "" || snapshot.standings.get(code)?.balance !== null) return undefined;
     const standing = snapshot.standings.get(code);
     if (!isEligible(standing, 0) || standing.concurrency !== null) return undefined;
-    const order = await this.commit(step.orderId, OrderStatus.Created, null, [placingWith(code, 1)], this.nextStepAt(snapshot, code));
+    const order = await this.commit(step.orderId, OrderStatus.Created, null, [placingWith(code, 1)], this.nextStepAt(snapshot, code), step.requestId);
     if (!order) return "stale";
-    return this.follow({ order, attempts: [pendingAttempt(code, 1)], snapshot, polls: 0 }, 1);
+    const log = await this.logFor(order, step.requestId);
+    return this.follow({ order, attempts: [pendingAttempt(code, 1)], snapshot, polls: 0, requestId: step.requestId, log }, 1);
   }
 
   private async follow(state: StepState, movesSoFar = 0): Promise<StepOutcome> {
@@ -225,7 +237,7 @@ export class Fulfilment {
     if (order.status === OrderStatus.Created || this.currentFailed(state)) return this.reroute(state, []);
     const channel = order.channel ? snapshot.channels.get(order.channel) : undefined;
     if (!channel) {
-      this.logger.warn("order's channel is not configured; asking again later", { orderId: order.id, channel: order.channel });
+      state.log.warn("order's channel is not configured; asking again later", { status: order.status, channel: order.channel });
       return this.askAgain(state, []);
     }
     const planned: PlannedMove[] = [];
@@ -240,14 +252,14 @@ export class Fulfilment {
       moves++;
       view = { ...view, status: next.to, mobileOrderNo: next.mobileOrderNo ?? view.mobileOrderNo };
     }
-    if (planned.length === 0) return moves > 0 ? this.scheduled(order) : "stale";
-    const moved = await this.commit(order.id, order.status, order.channel, planned, this.nextStepAt(snapshot, channel.code));
+    if (planned.length === 0) return moves > 0 ? this.scheduled(order, state) : "stale";
+    const moved = await this.commit(order.id, order.status, order.channel, planned, this.nextStepAt(snapshot, channel.code), state.requestId);
     if (!moved) return "stale";
-    return this.scheduled(moved);
+    return this.scheduled(moved, state);
   }
 
-  private async scheduled(order: OrderRecord): Promise<StepOutcome> {
-    await this.scheduler.scheduleNext(order);
+  private async scheduled(order: OrderRecord, state: StepState): Promise<StepOutcome> {
+    await this.scheduler.scheduleNext(order, state.requestId);
     return "moved";
   }
 
@@ -315,7 +327,7 @@ export class Fulfilment {
         return "ask-again";
       case "unknown":
         // Never fail over or give up on an unknown outcome: the channel may have the order.
-        this.logger.warn("channel answer unknown; asking again", { orderId: order.id, channel: channel.code, detail: result.detail });
+        state.log.warn("channel answer unknown; asking again", { status: order.status, channel: channel.code, detail: result.detail });
         state.noted = { channel: channel.code, outcome: "unknown", answer: answer ?? result.detail, final: false };
         return "ask-again";
     }
@@ -327,7 +339,7 @@ export class Fulfilment {
     if (status.state !== "not_found") return this.answered(channel, order, status, state);
     // 订单不存在 for an order the channel took: it lost it, or answered from a replica behind. Pushing
     // again is safe (the serial makes it the same order there); failing over on it never is.
-    this.logger.warn("channel does not know an order it took; pushing it again", { orderId: order.id, channel: channel.code });
+    state.log.warn("channel does not know an order it took; pushing it again", { status: order.status, channel: channel.code });
     const again = await channel.place(channelOrder(order));
     if (again.outcome === "refused") {
       state.failure = { channel: channel.code, outcome: "refused", answer: again.answer ?? again.reason, final: true };
@@ -348,7 +360,7 @@ export class Fulfilment {
     const next = nextStatus(order.status, status);
     if (next === null) {
       if (status.state !== "unpaid" && status.state !== "paying") {
-        this.logger.warn("channel status not actionable; asking again", { orderId: order.id, channel: channel.code, state: status.state });
+        state.log.warn("channel status not actionable; asking again", { status: order.status, channel: channel.code, state: status.state });
       }
       return "ask-again";
     }
@@ -381,7 +393,7 @@ export class Fulfilment {
       if (planned.length === 0) {
         const rescheduled = await this.orders.reschedule(order.id, order.status, order.nextCheckAt, nextCheckAt, failure);
         if (!rescheduled) return "stale";
-        await this.scheduler.scheduleNext({ ...order, nextCheckAt });
+        await this.scheduler.scheduleNext({ ...order, nextCheckAt }, state.requestId);
         return "waiting";
       }
       planned[planned.length - 1] = { ...planned[planned.length - 1], ...closing };
@@ -389,16 +401,17 @@ export class Fulfilment {
       planned.push({ to: OrderStatus.Failed, reason: failedReason(attempts, choice !== null && "exhausted" in choice), ...closing });
       nextCheckAt = new Date();
     }
-    const moved = await this.commit(order.id, order.status, order.channel, planned, nextCheckAt);
+    const moved = await this.commit(order.id, order.status, order.channel, planned, nextCheckAt, state.requestId);
     if (!moved) {
       if (choice && "code" in choice && snapshot.standings.get(choice.code)?.concurrency != null) await this.slots.release(choice.code, order.id);
       return "stale";
     }
     // Placed with its next channel: the push goes out now, in this job, as for a new order.
     if (choice && "code" in choice && moved.status === OrderStatus.Placing) {
-      return this.follow({ order: moved, attempts: [...attempts, pendingAttempt(choice.code, attempts.length + 1)], snapshot, polls: 0 }, planned.length);
+      const next = { order: moved, attempts: [...attempts, pendingAttempt(choice.code, attempts.length + 1)], snapshot, polls: 0, requestId: state.requestId, log: state.log };
+      return this.follow(next, planned.length);
     }
-    return this.scheduled(moved);
+    return this.scheduled(moved, state);
   }
 
   /**
@@ -420,11 +433,23 @@ export class Fulfilment {
     return new Date(Date.now() + (snapshot.channels.get(code)?.stepDelayMs ?? 0));
   }
 
+  /** orderLog for the order, its operator's uid looked up. */
+  private async logFor(order: OrderRecord, requestId: string | undefined): Promise<Logger> {
+    return orderLog(this.logger, order, await this.uids.of(order.operatorId), requestId);
+  }
+
   /**
    * Commits planned moves from `from` as one conditional transition path, with the channel's
    * answers on its attempt; null when the order is no longer at `from` with `fromChannel`.
    */
-  private async commit(orderId: string, from: OrderStatus, fromChannel: string | null, moves: readonly PlannedMove[], nextCheckAt: Date): Promise<OrderRecord | null> {
+  private async commit(
+    orderId: string,
+    from: OrderStatus,
+    fromChannel: string | null,
+    moves: readonly PlannedMove[],
+    nextCheckAt: Date,
+    requestId: string | undefined,
+  ): Promise<OrderRecord | null> {
     const channel = moves.findLast((m) => m.channel !== undefined)?.channel;
     const mobileOrderNo = moves.findLast((m) => m.mobileOrderNo !== undefined)?.mobileOrderNo;
     const moved = await this.orders.transitionPath(orderId, from, moves, {
@@ -435,7 +460,7 @@ export class Fulfilment {
       attempt: lastAttemptUpdate(moves),
       openAttempt: moves.findLast((m) => m.openAttempt !== undefined)?.openAttempt,
     });
-    if (moved && this.logger.isDebugEnabled()) this.logger.debug("order moved", { orderId, from, to: moves.map((m) => m.to) });
+    if (moved && this.logger.isDebugEnabled()) (await this.logFor(moved, requestId)).debug("order moved", { status: moved.status, from, to: moves.map((m) => m.to) });
     return moved;
   }
 
@@ -452,14 +477,14 @@ export class Fulfilment {
     const nextCheckAt = held ? null : new Date(Date.now() + delay);
     if (planned.length > 0) {
       const withNote = noted ? [...planned.slice(0, -1), { ...planned[planned.length - 1], attempt: noted }] : planned;
-      const moved = await this.commit(order.id, order.status, order.channel, withNote, nextCheckAt ?? new Date());
+      const moved = await this.commit(order.id, order.status, order.channel, withNote, nextCheckAt ?? new Date(), state.requestId);
       if (!moved) return "stale";
-      await this.scheduler.scheduleNext(moved, polls + 1);
+      await this.scheduler.scheduleNext(moved, state.requestId, polls + 1);
       return "waiting";
     }
     const rescheduled = await this.orders.reschedule(order.id, order.status, order.nextCheckAt, nextCheckAt, noted);
     if (!rescheduled) return "stale";
-    await this.scheduler.scheduleNext({ ...order, nextCheckAt }, polls + 1);
+    await this.scheduler.scheduleNext({ ...order, nextCheckAt }, state.requestId, polls + 1);
     return "waiting";
   }
 }

@@ -68,19 +68,19 @@ export class OperatorApi {
   constructor(private readonly deps: OperatorApiDeps) {}
 
   pushOrder(request: OperatorRequest): Promise<ProtocolAnswer> {
-    return this.answer(PUSH, "order push", async () => {
+    return this.answer(PUSH, "order push", request, async () => {
       const push = this.validated(request, validateOrderPush);
       const clientIp = this.clientIp(request);
-      const { operator } = await this.authenticate(clientIp, "order", push.uid, push.sign, (key) => orderPushSign(push, key));
+      const { operator } = await this.authenticate(request, clientIp, "order", push.uid, push.sign, (key) => orderPushSign(push, key));
       await this.checkBusinessRules(operator, push);
-      return this.store(operator, push, clientIp);
+      return this.store(operator, push, clientIp, request.requestId);
     });
   }
 
   queryBalance(request: OperatorRequest): Promise<ProtocolAnswer> {
-    return this.answer(QUERY, "balance query", async () => {
+    return this.answer(QUERY, "balance query", request, async () => {
       const query = this.validated(request, validateBalanceQuery);
-      const { operator, key } = await this.authenticate(this.clientIp(request), "balance", query.uid, query.sign, (k) => balanceQuerySign(query.uid, k));
+      const { operator, key } = await this.authenticate(request, this.clientIp(request), "balance", query.uid, query.sign, (k) => balanceQuerySign(query.uid, k));
       const snapshot = await this.deps.ledger.balance(operator.accountId);
       if (!snapshot) throw new Error(`operator ${operator.uid} has no account`);
       const latest = snapshot.latest;
@@ -103,9 +103,9 @@ export class OperatorApi {
   }
 
   queryOrder(request: OperatorRequest): Promise<ProtocolAnswer> {
-    return this.answer(QUERY, "order query", async () => {
+    return this.answer(QUERY, "order query", request, async () => {
       const query = this.validated(request, validateOrderQuery);
-      const { operator, key } = await this.authenticate(this.clientIp(request), "query_order", query.uid, query.sign, (k) =>
+      const { operator, key } = await this.authenticate(request, this.clientIp(request), "query_order", query.uid, query.sign, (k) =>
         orderQuerySign(query.uid, query.orderNo, k),
       );
       const order = await this.deps.orders.findByOrderNo(operator.id, query.orderNo);
@@ -126,7 +126,7 @@ export class OperatorApi {
     });
   }
 
-  private async answer(envelope: Envelope, what: string, handle: () => Promise<ProtocolAnswer>): Promise<ProtocolAnswer> {
+  private async answer(envelope: Envelope, what: string, request: OperatorRequest, handle: () => Promise<ProtocolAnswer>): Promise<ProtocolAnswer> {
     try {
       return await handle();
     } catch (error) {
@@ -134,7 +134,7 @@ export class OperatorApi {
         if (envelope === PUSH) this.deps.metrics?.orderRejected(error.msg);
         return { httpStatus: error.httpStatus, body: envelope.failure(error.msg) };
       }
-      this.deps.logger.error(`${what} failed; answered 503`, { error });
+      this.deps.logger.error(`${what} failed; answered 503`, { requestId: request.requestId, error });
       if (envelope === PUSH) this.deps.metrics?.orderRejected(Msg.busy);
       return { httpStatus: 503, body: envelope.failure(Msg.busy) };
     }
@@ -160,6 +160,7 @@ export class OperatorApi {
    * the key the operator signed with (it may not have the new one yet).
    */
   private async authenticate(
+    request: OperatorRequest,
     clientIp: string,
     endpoint: string,
     uid: string,
@@ -172,7 +173,7 @@ export class OperatorApi {
     const key = matchingKey(operator, sign, expected);
     if (key === null) throw new Rejection(Msg.badSign);
     const limit = operator.rateLimitPerSecond;
-    if (limit !== null && !(await this.deps.rateLimiter.allow(operator.uid, endpoint, limit))) {
+    if (limit !== null && !(await this.deps.rateLimiter.allow(operator.uid, endpoint, limit, request.requestId))) {
       throw new Rejection(Msg.rateLimited, 429);
     }
     return { operator, key };
@@ -185,7 +186,7 @@ export class OperatorApi {
     if (!allowed) throw new Rejection(Msg.badNotifyUrl);
   }
 
-  private async store(operator: KnownOperator, push: OrderPushRequest, clientIp: string): Promise<ProtocolAnswer> {
+  private async store(operator: KnownOperator, push: OrderPushRequest, clientIp: string, requestId: string): Promise<ProtocolAnswer> {
     const { created, order } = await this.deps.orders.insert({
       operatorId: operator.id,
       orderNo: push.orderNo,
@@ -203,13 +204,13 @@ export class OperatorApi {
       // that stored the order died before enqueueing it, or Redis was down. If the order has not
       // started, enqueue it again now instead of leaving it to the reconciler's grace period. Should
       // its first job still be there, whichever runs second finds the order moved.
-      if (order.status === OrderStatus.Created) this.deps.scheduler.scheduleNew(order);
+      if (order.status === OrderStatus.Created) this.deps.scheduler.scheduleNew(order, requestId);
       return ok(orderPushSuccess());
     }
     // Committed: from here on the order exists whatever happens to Redis. A failed enqueue is
     // picked up by the worker's reconciler from the order's next_check_at.
     this.deps.metrics?.orderAccepted();
-    this.deps.scheduler.scheduleNew(order);
+    this.deps.scheduler.scheduleNew(order, requestId);
     return ok(orderPushSuccess());
   }
 }

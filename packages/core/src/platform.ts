@@ -29,6 +29,7 @@ import { ChannelHealth, type ChannelHealthOptions } from "./channel-health";
 import { Fulfilment, FulfilmentScheduler } from "./fulfilment";
 import { OperatorApi } from "./operator-api";
 import { OperatorDirectory } from "./operator-directory";
+import { OperatorUids } from "./order-log";
 import { RateLimiter } from "./rate-limiter";
 import { Reconciler } from "./reconciler";
 
@@ -169,7 +170,8 @@ export class Platform {
       channelClient: options.channelClient,
     });
     this.balancePoller = new BalancePoller(this.channelDirectory, this.channels, logger, options.balancePolls);
-    this.fulfilment = new Fulfilment(this.orders, this.slots, this.channelDirectory, this.scheduler, logger, { defaultChannel: config.defaultChannel });
+    const uids = new OperatorUids(this.operators);
+    this.fulfilment = new Fulfilment(this.orders, this.slots, this.channelDirectory, this.scheduler, uids, logger, { defaultChannel: config.defaultChannel });
     this.delivery = new CallbackDelivery(this.callbacks, this.callbackHttp, logger, config.callbackBackoffMs, this.metrics);
     this.reconciler = new Reconciler(this.orders, this.scheduler, this.slots, logger, {
       graceMs: options.reconcileGraceMs ?? 15_000,

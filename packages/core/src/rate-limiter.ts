@@ -14,14 +14,14 @@ export class RateLimiter {
     private readonly logger: Logger,
   ) {}
 
-  async allow(operatorUid: string, endpoint: string, limitPerSecond: number): Promise<boolean> {
+  async allow(operatorUid: string, endpoint: string, limitPerSecond: number, requestId: string): Promise<boolean> {
     const key = `${this.prefix}:ratelimit:${operatorUid}:${endpoint}:${Math.floor(Date.now() / 1000)}`;
     try {
       const results = await this.redis.multi().incr(key).expire(key, 2).exec();
       const count = Number(results?.[0]?.[1] ?? 0);
       return count <= limitPerSecond;
     } catch (error) {
-      this.logger.warn("rate limiter unavailable; letting the request through", { error: (error as Error).message });
+      this.logger.warn("rate limiter unavailable; letting the request through", { requestId, error: (error as Error).message });
       return true;
     }
   }

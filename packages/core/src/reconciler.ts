@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Logger } from "@topup/config";
 import type { ChannelSlotRepository, OrderRepository } from "@topup/db";
 import { isTerminal } from "@topup/protocol";
@@ -64,14 +65,17 @@ export class Reconciler {
   async runOnce(now = new Date()): Promise<ReconcileResult> {
     const before = new Date(now.getTime() - this.options.graceMs);
     const overdue = await this.orders.findOverdue(await this.overdueBefore(before), this.options.batchSize);
+    // Rebuilt work has no request behind it: it carries this cycle's mark instead, on to the order's
+    // later steps and callbacks, and its log lines lead back to the cycle's "reconciled" line.
+    const requestId = `reconciler:${randomUUID()}`;
     let stranded = 0;
-    for (const order of overdue) stranded += await this.scheduler.recover(order);
+    for (const order of overdue) stranded += await this.scheduler.recover(order, requestId);
     // Terminal orders in the list have an open callback round; the others a fulfilment step.
     const callbacks = overdue.filter((order) => isTerminal(order.status)).length;
     const orphans = overdue.length > 0 ? await this.orphanSweep.runIfDue(now) : 0;
     const slots = await this.slotSweep.runIfDue(now);
     const found = { fulfilment: overdue.length - callbacks, callbacks, stranded, orphans, slots };
-    if (overdue.length > 0 || slots > 0) this.logger.info("reconciled", found);
+    if (overdue.length > 0 || slots > 0) this.logger.info("reconciled", { requestId, ...found });
     return found;
   }
 

@@ -6,6 +6,7 @@ export {
   callbackJobId,
   stepsOf,
   roundsOf,
+  requestIdsOf,
   type FulfilmentJob,
   type FulfilmentStep,
   type CallbackJob,

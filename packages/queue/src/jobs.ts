@@ -3,7 +3,8 @@ import { createHash } from "node:crypto";
 /**
  * Queue names, job payloads and job ids. Payloads carry ids as strings (never BigInt) and nothing
  * else the database already knows: the database is the source of truth and a job only says
- * "look at this order now".
+ * "look at this order now". The one thing a payload adds is the id of the request its work came
+ * from, which only correlates log lines.
  */
 export const QueueName = {
   fulfilment: "fulfilment",
@@ -19,6 +20,11 @@ export interface FulfilmentStep {
   status: number;
   due: number;
   polls: number;
+  /**
+   * The request this work came from (its X-Request-Id; `reconciler:<cycle>` for work the reconciler
+   * rebuilt), carried on to the order's later steps and callbacks: it only correlates log lines.
+   */
+  requestId?: string;
 }
 
 /**
@@ -44,6 +50,8 @@ export function stepsOf(data: FulfilmentJob | FulfilmentStep | Record<string, ne
 export interface CallbackRound {
   orderId: string;
   round: number;
+  /** As FulfilmentStep.requestId. */
+  requestId?: string;
 }
 
 /**
@@ -61,6 +69,11 @@ export interface CallbackJob {
 export function roundsOf(data: CallbackJob | CallbackRound | Record<string, never>): CallbackRound[] {
   if ("rounds" in data) return (data as CallbackJob).rounds;
   return "orderId" in data ? [data as CallbackRound] : [];
+}
+
+/** The distinct request ids of a job's steps or rounds, for log lines about the whole job. */
+export function requestIdsOf(work: readonly { requestId?: string }[]): string[] {
+  return [...new Set(work.flatMap((w) => (w.requestId === undefined ? [] : [w.requestId])))];
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   createWorkerConnection,
   fulfilmentJobId,
   QueueName,
+  requestIdsOf,
   roundsOf,
   stepsOf,
   WorkQueues,
@@ -96,6 +97,19 @@ it("puts callback rounds enqueued together into ONE job with the 3-attempt retry
   // The same rounds again while the job exists: still one job.
   await Promise.all(rounds.map((r) => queues.enqueueCallback(r)));
   expect(await queues.callback.getJobCounts("wait")).toMatchObject({ wait: 1 });
+});
+
+it("keeps each step's and round's own request id in a job of several; job ids do not depend on them", async () => {
+  const steps = [step({ requestId: "push-a" }), step({ requestId: "push-b" }), step({ requestId: "push-a" })];
+  const rounds = [{ orderId: "11", round: 1, requestId: "push-a" }, { orderId: "12", round: 1 }];
+  await Promise.all([...steps.map((s) => queues.enqueueNew(s)), ...rounds.map((r) => queues.enqueueCallback(r))]);
+  const [fulfilment] = await queues.fulfilment.getJobs(["wait"]);
+  const [callback] = await queues.callback.getJobs(["wait"]);
+  expect(fulfilment.data.steps).toEqual(steps);
+  expect(callback.data.rounds).toEqual(rounds);
+  expect(fulfilment.id).toBe(fulfilmentJobId({ steps: steps.map(({ requestId: _, ...plain }) => plain) }));
+  expect(requestIdsOf(stepsOf(fulfilment.data))).toEqual(["push-a", "push-b"]);
+  expect(requestIdsOf(roundsOf(callback.data))).toEqual(["push-a"]);
 });
 
 it("names a job of one callback round after the order and round, so a resend or the reconciler's enqueue of it is one job", async () => {
