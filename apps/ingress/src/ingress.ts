@@ -30,11 +30,9 @@ export const CLOSE_GRACE_MS = 20_000;
 /**
  * The request and response classes for an Express app's server: Node's own, made with the app's
  * `request` and `response` objects as their prototypes. Express re-parents every request and
- * response it handles (`Object.setPrototypeOf` in app.handle); on Node 20 that made about a third of
- * what a request allocates survive minor GCs and be promoted (measured with --trace-gc-nvp on a
- * bare Express app: 3.3 MB promoted per scavenge against none), and the ingress ran a major GC
- * every ~1.4 s at 5,000 pushes/s, each followed by ~30 ms answers for a tenth of a second. Made
- * with the right prototype from the start, Express's call changes nothing. Node calls these with
+ * response it handles (`Object.setPrototypeOf` in app.handle); on Node 20 that makes much of what a
+ * request allocates survive minor GCs, and the major GCs that follow stall answers
+ * (docs/performance.md). Made with the right prototype from the start, Express's call changes nothing. Node calls these with
  * `new` as it would its own (`IncomingMessage` and `ServerResponse` are plain constructor
  * functions, which `call` runs on the new object).
  */
@@ -55,9 +53,7 @@ export function expressMessageClasses(app: Express): { IncomingMessage: typeof I
 /**
  * The responses of a server not yet closed, each in a slot of an array that is emptied and reused
  * when it closes. Not a Set: on Node 20 a Set that every request enters and leaves kept the young
- * objects of responses long finished alive through minor GCs, as the prototype change above did
- * (measured on a bare Express app: a third of what a request allocates promoted, against none with
- * these slots).
+ * objects of responses long finished alive through minor GCs, as the prototype change above did.
  */
 class OpenResponses {
   private readonly slots: (ServerResponse | undefined)[] = [];

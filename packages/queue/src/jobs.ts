@@ -109,7 +109,7 @@ function digest(parts: readonly string[]): string {
  * How BullMQ workers hold their jobs. BullMQ's defaults (a 30 s lock, a stalled-job check every
  * 30 s) left the jobs of a worker that died without closing (kill -9, OOM, a lost node) locked for
  * 30–60 s, and the reconciler cannot help meanwhile: the job ids still exist, so re-adding them is a
- * no-op (measured by test/faults: 40 s to recover from worker kills). Every handler is idempotent,
+ * no-op. Every handler is idempotent,
  * so handing such jobs back sooner is safe. A running job's lock is renewed every lockDuration / 2
  * (a 10 s callback attempt keeps its lock), so it only lapses when its worker is gone or frozen for
  * about 5 s; a live worker's stalled check (every 5 s) then puts the job back to wait: a dead
