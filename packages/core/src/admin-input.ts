@@ -29,12 +29,18 @@ const isMissing = (issue: Issue) => issue.input === undefined;
  * list whose items are told as the list).
  */
 function says(broken: string, up = 0) {
-  return {
-    error: (issue: Issue) => {
-      const path = issue.path ?? [];
-      return `${placeName(path.slice(0, path.length - up))} ${isMissing(issue) ? "is required" : broken}`;
-    },
+  const error = (issue: Issue) => {
+    const path = issue.path ?? [];
+    return `${placeName(path.slice(0, path.length - up))} ${isMissing(issue) ? "is required" : broken}`;
   };
+  // The rule doubles as the field's description in the document (the list's, not each item's).
+  return { error: up === 0 ? Object.assign(error, { rule: broken }) : error };
+}
+
+/** The rule a schema's error option states, if `says` made it. */
+function ruleOf(schema: z.core.$ZodType): string | undefined {
+  const error = (schema._zod.def as { error?: { rule?: string } }).error;
+  return error?.rule;
 }
 
 /** A strict object; `notAnObject` is what its place is told when it is given something else. */
@@ -379,6 +385,7 @@ function isBigint(digits: string): boolean {
 const pageLimit = (fallback: number, max: number, digits = 7) =>
   z
     .string(says(`must be an integer from 1 to ${max}`))
+    .describe(`how many rows, from 1 to ${max}; ${fallback} when not given`)
     .regex(new RegExp(`^\\d{1,${digits}}$`))
     .refine((v) => Number(v) >= 1 && Number(v) <= max)
     .transform(Number)
@@ -388,6 +395,7 @@ const pageLimit = (fallback: number, max: number, digits = 7) =>
 const pageCursor = (kind: string) =>
   z
     .string(says("is not one this API gave"))
+    .describe("the nextCursor of the previous page")
     .refine((v) => readIdCursor(kind, v) !== null)
     .transform((v) => readIdCursor(kind, v))
     .optional()
@@ -408,14 +416,15 @@ export interface OrderQuery {
 
 const CALLBACK_STATES = ["none", "pending", "acked", "failed"] as const satisfies readonly CallbackState[];
 
-const malformed = (pattern: RegExp) => z.string(says("is malformed")).regex(pattern).optional();
+/** A filter whose value is told only as malformed; `about` says what it is, for the document. */
+const malformed = (pattern: RegExp, about: string) => z.string(says("is malformed")).regex(pattern).describe(about).optional();
 
 const ORDER_FILTER_SHAPE = {
-  uid: malformed(UID_PATTERN),
-  orderNo: malformed(/^[0-9A-Za-z_-]{1,64}$/),
-  phone: malformed(/^1[3-9]\d{9}$/),
-  serialNumber: malformed(/^\d{1,32}$/),
-  channel: malformed(CODE_PATTERN),
+  uid: malformed(UID_PATTERN, "the operator's uid"),
+  orderNo: malformed(/^[0-9A-Za-z_-]{1,64}$/, "the operator's order_no"),
+  phone: malformed(/^1[3-9]\d{9}$/, "the phone number recharged"),
+  serialNumber: malformed(/^\d{1,32}$/, "the platform's serial number of the order"),
+  channel: malformed(CODE_PATTERN, "the code of the channel the order is or was with"),
   status: z
     .string(says("must be one of 5, 6, 0, 2, 4, 1, 9, 10"))
     .regex(/^\d{1,2}$/)
@@ -485,7 +494,7 @@ export function checkLedgerQuery(query: Record<string, unknown>): Checked<Page> 
 }
 
 /** GET /admin/callbacks/unacknowledged: `uid`, `limit` (default 50, at most 500), `cursor`. */
-export const UNACKNOWLEDGED_QUERY = fields({ uid: malformed(UID_PATTERN), limit: pageLimit(50, 500), cursor: pageCursor("u") });
+export const UNACKNOWLEDGED_QUERY = fields({ uid: malformed(UID_PATTERN, "only this operator's orders"), limit: pageLimit(50, 500), cursor: pageCursor("u") });
 
 export function checkUnacknowledgedQuery(query: Record<string, unknown>): Checked<Page & { uid?: string }> {
   const checked = checkQuery(UNACKNOWLEDGED_QUERY, query);
@@ -507,6 +516,7 @@ export const BULK_RESEND = fields({
   limit: integer(1, RESEND_MAX_LIMIT, `must be an integer from 1 to ${RESEND_MAX_LIMIT}`).default(RESEND_DEFAULT_LIMIT),
   cursor: z
     .string(says("is not one this API gave"))
+    .describe("the nextCursor of the previous call, to go on where it stopped")
     .refine((v) => readIdCursor("r", v) !== null)
     .optional(),
 });
@@ -536,7 +546,7 @@ const AUDIT_ENTITY = /^([a-z]{1,32})(?::([^\s]{1,64}))?$/;
  */
 export const AUDIT_QUERY = timeRange(
   fields({
-    actor: malformed(/^[\w.@:-]{1,64}$/),
+    actor: malformed(/^[\w.@:-]{1,64}$/, "who made the change, as recorded (admin, or admin:<name> from X-Admin-Actor)"),
     entity: z.string(says("must be a type (e.g. operator) or type:id (e.g. operator:3928857)")).regex(AUDIT_ENTITY).optional(),
     from: instant().optional(),
     to: instant().optional(),
@@ -564,9 +574,12 @@ export function requestJsonSchema(schema: z.ZodType): Record<string, unknown> {
     unrepresentable: "any",
     override: (ctx) => {
       const shown = shownAs.get(ctx.zodSchema);
-      if (!shown) return;
-      for (const key of Object.keys(ctx.jsonSchema)) delete (ctx.jsonSchema as Record<string, unknown>)[key];
-      Object.assign(ctx.jsonSchema, requestJsonSchema(shown));
+      if (shown) {
+        for (const key of Object.keys(ctx.jsonSchema)) delete (ctx.jsonSchema as Record<string, unknown>)[key];
+        Object.assign(ctx.jsonSchema, requestJsonSchema(shown));
+      }
+      const rule = ruleOf(ctx.zodSchema);
+      if (rule && ctx.jsonSchema.description === undefined) ctx.jsonSchema.description = rule;
     },
   });
   return json;
