@@ -32,5 +32,7 @@ export {
   STATEMENT_QUERY,
   TOGGLE,
   UNACKNOWLEDGED_QUERY,
+  checkBody,
+  checkQuery,
   requestJsonSchema,
 } from "./admin-input";
