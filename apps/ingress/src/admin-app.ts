@@ -57,7 +57,8 @@ export type AdminOps = Pick<Platform, "readiness" | "metrics" | "queues">;
 
 /**
  * The admin API (PROTOCOL §11) on ADMIN_HOST:ADMIN_PORT, loopback by default. Every call needs
- * `Authorization: Bearer <ADMIN_TOKEN>`; with no token configured every call is refused.
+ * `Authorization: Bearer <ADMIN_TOKEN>`; with no token configured every call is refused. Only its
+ * OpenAPI document and viewer (admin-docs.ts) and the probes answer without one.
  */
 export function createAdminApp(admin: AdminService, token: string, logger: Logger, ops: AdminOps): express.Express {
   const app = express();
