@@ -6,7 +6,10 @@ import { drainedOrClosed } from "@topup/net";
 import { createBullBoard } from "@bull-board/api";
 import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { ExpressAdapter } from "@bull-board/express";
-import type { AdminAnswer, AdminService, CsvAnswer, Platform } from "@topup/core";
+import type { AdminService, Platform } from "@topup/core";
+import { ADMIN_ROUTES, type AdminRoute } from "./admin-routes";
+import { adminDocs } from "./admin-docs";
+import { adminOpenApiDocument } from "./admin-openapi";
 import { requestId } from "./request-id";
 
 /** Constant-time comparison of bearer tokens (hashing first makes the lengths equal). */
@@ -24,12 +27,40 @@ function actorOf(req: Request): string {
 }
 
 /**
- * The admin API (PROTOCOL §11) on ADMIN_HOST:ADMIN_PORT, loopback by default. Every call needs
- * `Authorization: Bearer <ADMIN_TOKEN>`; with no token configured every call is refused.
+ * Answers one route of the table: JSON (with the answer's headers), or a CSV sent line by line; a
+ * CSV route's refusal (such as a 400) is JSON.
  */
+function answer(entry: AdminRoute, admin: AdminService, logger: Logger): RequestHandler {
+  return async (req, res) => {
+    const params = Object.fromEntries(Object.entries(req.params).map(([name, value]) => [name, String(value)]));
+    const answer = await entry.handle(admin, { actor: actorOf(req), params, query: req.query as Record<string, unknown>, body: req.body, requestId: req.requestId });
+    if (!("lines" in answer)) {
+      if (answer.headers) res.set(answer.headers);
+      return void res.status(answer.status).json(answer.body);
+    }
+    res.status(200).set({ "Content-Type": "text/csv; charset=utf-8", "Content-Disposition": `attachment; filename="${entry.csv}"` });
+    try {
+      for await (const line of answer.lines) {
+        // Backpressure: a slow reader holds the next page's read, not memory.
+        if (!res.write(line)) await drainedOrClosed(res);
+        if (res.destroyed) return;
+      }
+      res.end();
+    } catch (error) {
+      logger.error("CSV export failed", { requestId: req.requestId, error });
+      res.destroy(error as Error); // a truncated CSV must not look complete
+    }
+  };
+}
+
 /** What the admin port shows of the process besides the admin API: probes, metrics and the queues. */
 export type AdminOps = Pick<Platform, "readiness" | "metrics" | "queues">;
 
+/**
+ * The admin API (PROTOCOL §11) on ADMIN_HOST:ADMIN_PORT, loopback by default. Every call needs
+ * `Authorization: Bearer <ADMIN_TOKEN>`; with no token configured every call is refused. Only its
+ * OpenAPI document and viewer (admin-docs.ts) and the probes answer without one.
+ */
 export function createAdminApp(admin: AdminService, token: string, logger: Logger, ops: AdminOps): express.Express {
   const app = express();
   app.disable("x-powered-by");
@@ -57,16 +88,10 @@ export function createAdminApp(admin: AdminService, token: string, logger: Logge
     }
     next();
   };
+  // The document and its viewer describe the API and reveal no data, so they carry no token (the viewer's
+  // Authorize button takes it for "Try it out"); everything else under /admin needs it.
+  app.use(adminDocs(adminOpenApiDocument()));
   app.use("/admin", authenticate, bodyParser.json({ limit: "64kb", strict: false }));
-
-  const route =
-    (handle: (req: Request) => Promise<AdminAnswer>): RequestHandler =>
-    async (req, res) => {
-      const answer = await handle(req);
-      if (answer.headers) res.set(answer.headers);
-      res.status(answer.status).json(answer.body);
-    };
-  const param = (req: Request, name: string): string => String(req.params[name]);
 
   // The queues as BullMQ holds them, read-only: the database is the record, and the reconciler rebuilds lost work from it.
   const board = new ExpressAdapter();
@@ -74,53 +99,8 @@ export function createAdminApp(admin: AdminService, token: string, logger: Logge
   createBullBoard({ queues: [new BullMQAdapter(ops.queues.fulfilment, { readOnlyMode: true }), new BullMQAdapter(ops.queues.callback, { readOnlyMode: true })], serverAdapter: board });
   app.use("/admin/queues", board.getRouter());
 
-  app.post("/admin/operators", route((req) => admin.createOperator(actorOf(req), req.body)));
-  app.get("/admin/operators", route(() => admin.listOperators()));
-  app.get("/admin/operators/:uid", route((req) => admin.getOperator(param(req, "uid"))));
-  app.patch("/admin/operators/:uid", route((req) => admin.updateOperator(actorOf(req), param(req, "uid"), req.body)));
-  app.post("/admin/operators/:uid/rotate-key", route((req) => admin.rotateKey(actorOf(req), param(req, "uid"), req.body)));
-  app.post("/admin/operators/:uid/adjustments", route((req) => admin.adjustBalance(actorOf(req), param(req, "uid"), req.body)));
-  app.post("/admin/operators/:uid/disable", route((req) => admin.setEnabled(actorOf(req), param(req, "uid"), false, req.body)));
-  app.post("/admin/operators/:uid/enable", route((req) => admin.setEnabled(actorOf(req), param(req, "uid"), true, req.body)));
-  app.post("/admin/operators/:uid/resend-callbacks", route((req) => admin.resendCallbacks(actorOf(req), param(req, "uid"), req.body, req.requestId)));
-  app.get("/admin/operators/:uid/ledger", route((req) => admin.ledger(param(req, "uid"), req.query)));
-  app.get("/admin/callbacks/unacknowledged", route((req) => admin.unacknowledgedCallbacks(req.query)));
-  app.get("/admin/audit", route((req) => admin.auditLog(req.query)));
-  app.post("/admin/channels", route((req) => admin.createChannel(actorOf(req), req.body)));
-  app.get("/admin/channels", route(() => admin.listChannels()));
-  app.get("/admin/channels/:code", route((req) => admin.getChannel(param(req, "code"))));
-  app.patch("/admin/channels/:code", route((req) => admin.updateChannel(actorOf(req), param(req, "code"), req.body)));
-  app.post("/admin/routes", route((req) => admin.createRoute(actorOf(req), req.body)));
-  app.get("/admin/routes", route(() => admin.listRoutes()));
-  app.patch("/admin/routes/:id", route((req) => admin.updateRoute(actorOf(req), param(req, "id"), req.body)));
-  app.delete("/admin/routes/:id", route((req) => admin.deleteRoute(actorOf(req), param(req, "id"))));
-  app.get("/admin/orders", route((req) => admin.listOrders(req.query)));
-  /** Sends a CSV answer line by line (a JSON answer, such as a 400, as JSON). */
-  const csv =
-    (filename: string, produce: (req: Request) => Promise<CsvAnswer>): RequestHandler =>
-    async (req, res) => {
-      const answer = await produce(req);
-      if (!("lines" in answer)) return void res.status(answer.status).json(answer.body);
-      res.status(200).set({ "Content-Type": "text/csv; charset=utf-8", "Content-Disposition": `attachment; filename="${filename}"` });
-      try {
-        for await (const line of answer.lines) {
-          // Backpressure: a slow reader holds the next page's read, not memory.
-          if (!res.write(line)) await drainedOrClosed(res);
-          if (res.destroyed) return;
-        }
-        res.end();
-      } catch (error) {
-        logger.error("CSV export failed", { requestId: req.requestId, error });
-        res.destroy(error as Error); // a truncated CSV must not look complete
-      }
-    };
-  app.get("/admin/orders/export.csv", csv("orders.csv", (req) => admin.exportOrders(req.query)));
-  app.get("/admin/reports/daily", csv("daily-report.csv", (req) => admin.dailyReport(req.query)));
-  app.get("/admin/operators/:uid/statement", csv("statement.csv", (req) => admin.statement(param(req, "uid"), req.query)));
-  app.get("/admin/operators/:uid/statement.csv", csv("statement.csv", (req) => admin.statement(param(req, "uid"), req.query, true)));
-  app.get("/admin/orders/:id", route((req) => admin.getOrder(param(req, "id"))));
-  app.post("/admin/orders/:id/resolve", route((req) => admin.resolveOrder(actorOf(req), param(req, "id"), req.body, req.requestId)));
-  app.post("/admin/orders/:id/resend-callback", route((req) => admin.resendCallback(actorOf(req), param(req, "id"), req.requestId)));
+  // Only from the table: a route the OpenAPI document does not describe cannot exist.
+  for (const entry of ADMIN_ROUTES) app[entry.method](entry.path, answer(entry, admin, logger));
 
   app.use((_req, res) => {
     res.status(404).json({ error: "not found" });

@@ -13,3 +13,26 @@ export { ChannelHealth, MeasuredChannel, classifyPlace, classifyStatus, type Cha
 export { HealthWindow, CallFigures, CallTally, latencyBucket, latencyPercentile, LATENCY_BOUNDS_MS, type OrderVerdict } from "./health-window";
 export { BalancePoller, type BalancePoll, type BalancePollerOptions } from "./balance-poller";
 export { ChannelDirectory, type ChannelDirectoryOptions, type ChannelSnapshot } from "./channel-directory";
+export {
+  ADJUSTMENT,
+  AUDIT_QUERY,
+  BULK_RESEND,
+  CHANNEL_PATCH,
+  KEY_ROTATION,
+  LEDGER_QUERY,
+  NEW_CHANNEL,
+  NEW_OPERATOR,
+  NEW_ROUTE,
+  OPERATOR_PATCH,
+  ORDER_FILTER_QUERY,
+  ORDER_PAGE_QUERY,
+  REPORT_QUERY,
+  RESOLUTION,
+  ROUTE_PATCH,
+  STATEMENT_QUERY,
+  TOGGLE,
+  UNACKNOWLEDGED_QUERY,
+  checkBody,
+  checkQuery,
+  requestJsonSchema,
+} from "./admin-input";
