@@ -223,7 +223,10 @@ describe("GET /admin/audit", () => {
       body: JSON.stringify({ name: "审计" }),
     });
     const op = (await created.json()) as { uid: string; md5key: string };
-    const start = new Date(Date.now() - 1).toISOString();
+    // `start` lies strictly between the create and the adjustments, whatever the clock's resolution.
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const start = new Date().toISOString();
+    await new Promise((resolve) => setTimeout(resolve, 10));
     const client = { uid: op.uid } as OperatorClient;
     for (let i = 0; i < 3; i++) await adjust(client, { income: 10 + i, record: `审计${i}` }, "dora");
     const rotated = await fetch(`${stack.adminUrl}/admin/operators/${op.uid}/rotate-key`, {
