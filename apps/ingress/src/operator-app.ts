@@ -3,7 +3,7 @@ import express, { type ErrorRequestHandler, type Request, type RequestHandler, t
 import type { Logger } from "@topup/config";
 import type { NotifyAnswer, OperatorApi, OperatorRequest, ProtocolAnswer } from "@topup/core";
 import { Msg, orderPushFailure, parseRequestBody, plainFields, queryFailure } from "@topup/protocol";
-import { requestId } from "./request-id";
+import { nameRequest, requestIdFrom } from "./request-id";
 
 /** PROTOCOL §1: bodies over 16 KiB are refused with HTTP 413. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -25,14 +25,19 @@ const ENDPOINTS: Record<string, Endpoint> = {
  * charset, the length and the HEAD rule (Node drops a HEAD answer's body itself) at a cost the hot path feels.
  */
 function send(res: Response, httpStatus: number, body: string): void {
-  res.writeHead(httpStatus, { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(body) }).end(body);
+  res.writeHead(httpStatus, { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(body), "X-Request-Id": idOf(res) }).end(body);
+}
+
+/** The id nameRequest gave the request (always, as the app's first handler). */
+function idOf(res: Response): string {
+  return (res.req as Request).requestId ?? requestIdFrom(undefined);
 }
 
 /** Applies a supplier's callback about channel `code` (Fulfilment.notified). */
 export type SupplierNotify = (code: string, fields: Readonly<Record<string, string>>, requestId: string) => Promise<NotifyAnswer>;
 
 function sendText(res: Response, httpStatus: number, body: string): void {
-  res.writeHead(httpStatus, { "Content-Type": "text/plain; charset=utf-8", "Content-Length": Buffer.byteLength(body) }).end(body);
+  res.writeHead(httpStatus, { "Content-Type": "text/plain; charset=utf-8", "Content-Length": Buffer.byteLength(body), "X-Request-Id": idOf(res) }).end(body);
 }
 
 /**
@@ -47,7 +52,7 @@ export function createOperatorApp(api: OperatorApi, logger: Logger, notify: Supp
   // The contract's paths are exact: /1/api/oper/ORDER or a trailing slash is an unknown path (404).
   app.set("case sensitive routing", true);
   app.set("strict routing", true);
-  app.use(requestId);
+  app.use(nameRequest);
 
   const rawBody = bodyParser.raw({ type: () => true, limit: MAX_BODY_BYTES });
 

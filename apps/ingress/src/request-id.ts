@@ -33,3 +33,13 @@ export const requestId: RequestHandler = (req, res, next) => {
   res.setHeader("X-Request-Id", id);
   next();
 };
+
+/**
+ * requestId for a shell that writes every answer's headers itself in one writeHead (operator-app):
+ * it names the request and leaves the header to that call, since a header set before writeHead
+ * takes Node off its fast path on every push.
+ */
+export const nameRequest: RequestHandler = (req, _res, next) => {
+  req.requestId = requestIdFrom(req.headers["x-request-id"]);
+  next();
+};
