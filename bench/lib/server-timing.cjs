@@ -15,7 +15,7 @@ const dir = process.env.BENCH_TIMING_DIR;
 if (dir) {
   const { subscribe } = require("node:diagnostics_channel");
   const { constants, createHistogram, monitorEventLoopDelay, PerformanceObserver } = require("node:perf_hooks");
-  const { writeFileSync } = require("node:fs");
+  const { renameSync, writeFileSync } = require("node:fs");
   const { join } = require("node:path");
 
   const started = new WeakMap();
@@ -61,7 +61,10 @@ if (dir) {
     loop = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
     loop.enable();
     try {
-      writeFileSync(join(dir, `${process.pid}.json`), JSON.stringify(summary));
+      // Written aside and renamed: a reader polling for the file never sees it half written.
+      const file = join(dir, `${process.pid}.json`);
+      writeFileSync(`${file}.tmp`, JSON.stringify(summary));
+      renameSync(`${file}.tmp`, file);
     } catch {}
   });
 }
