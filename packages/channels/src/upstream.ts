@@ -9,6 +9,7 @@ import {
   responseDataSign,
   signMatches,
 } from "@topup/protocol";
+import { AXIOS_SOCKET_KEEP_ALIVE_MS } from "@topup/net";
 import axios, { type AxiosInstance } from "axios";
 import type { ChannelNotification, ChannelOrder, ChannelStatus, PlaceResult, RechargeChannel } from "./channel";
 
@@ -58,7 +59,8 @@ export class UpstreamChannel implements RechargeChannel {
   constructor(readonly code: string, private readonly config: UpstreamConfig) {
     this.stepDelayMs = config.firstQueryMs ?? UPSTREAM_FIRST_QUERY_MS;
     const maxSockets = config.maxSockets ?? 64;
-    this.agents = { http: new http.Agent({ keepAlive: true, maxSockets }), https: new https.Agent({ keepAlive: true, maxSockets }) };
+    const agentOptions = { keepAlive: true, maxSockets, keepAliveMsecs: AXIOS_SOCKET_KEEP_ALIVE_MS };
+    this.agents = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
     this.http = axios.create({
       baseURL: config.baseUrl.replace(/\/+$/, ""),
       timeout: config.timeoutMs ?? 10_000,

@@ -4,5 +4,6 @@ export { AddressMatcher, InvalidAddressError, isValidAddressOrCidr } from "./add
 export { resolveClientIp } from "./client-ip";
 export { checkCallbackUrl, isAllowedDestination, type LookupAll } from "./destination";
 export { CallbackHttpClient, type CallbackHttpClientOptions, type DeliveryResult } from "./callback-http";
+export { AXIOS_SOCKET_KEEP_ALIVE_MS } from "./guarded-agent";
 export { SlotsClosedError } from "./slots";
 export { drainedOrClosed } from "./drain";
