@@ -3,7 +3,7 @@ import express, { type ErrorRequestHandler, type Request, type RequestHandler, t
 import type { Logger } from "@topup/config";
 import type { NotifyAnswer, OperatorApi, OperatorRequest, ProtocolAnswer } from "@topup/core";
 import { Msg, orderPushFailure, parseRequestBody, plainFields, queryFailure } from "@topup/protocol";
-import { nameRequest, requestIdFrom } from "./request-id";
+import { nameRequest } from "./request-id";
 
 /** PROTOCOL §1: bodies over 16 KiB are refused with HTTP 413. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -28,9 +28,9 @@ function send(res: Response, httpStatus: number, body: string): void {
   res.writeHead(httpStatus, { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(body), "X-Request-Id": idOf(res) }).end(body);
 }
 
-/** The id nameRequest gave the request (always, as the app's first handler). */
+/** The id nameRequest, the app's first handler, gave the request. */
 function idOf(res: Response): string {
-  return (res.req as Request).requestId ?? requestIdFrom(undefined);
+  return (res.req as Request).requestId;
 }
 
 /** Applies a supplier's callback about channel `code` (Fulfilment.notified). */

@@ -4,7 +4,7 @@ import type { RequestHandler } from "express";
 declare global {
   namespace Express {
     interface Request {
-      /** Set by the requestId middleware for every request. */
+      /** Set for every request by requestId or nameRequest, each app's first handler. */
       requestId: string;
     }
   }

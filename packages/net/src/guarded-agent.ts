@@ -79,8 +79,6 @@ function agentOptions(opts: GuardedAgentOptions): http.AgentOptions {
     // As many idle sockets per operator host as busy ones: with fewer, every burst of callbacks
     // closes the surplus and dials it again.
     maxFreeSockets: maxSockets,
-    // The TCP keep-alive delay axios sets on every request's socket (1 min): with the same value
-    // Node sees no change and skips two setsockopt calls per callback.
     keepAliveMsecs: AXIOS_SOCKET_KEEP_ALIVE_MS,
     lookup: guardedLookup(opts.allowed, opts.lookup),
   };
