@@ -64,7 +64,7 @@ export class CallbackRepository {
   }
 
   private async loadBatch(calls: readonly BatchedCall<string, CallbackDelivery | null>[]): Promise<void> {
-    const rows = await this.db.query<DeliveryRow>(
+    const rows = await this.db.keyed<DeliveryRow>(
       "callback_load_delivery",
       `SELECT o.*, op.uid AS operator_uid, op.md5_key AS operator_md5_key,
              (SELECT count(*) FROM callback_attempts a WHERE a.order_id = o.id AND a.round = o.callback_round) AS attempts_in_round
@@ -90,7 +90,7 @@ export class CallbackRepository {
 
   private async recordBatch(calls: readonly BatchedCall<CallbackAttemptInput, void>[]): Promise<void> {
     const attempts = calls.map((c) => c.input).sort(byId((a) => a.orderId)); // row locks in id order (OrderRepository.insertBatch)
-    await this.db.query(
+    await this.db.keyed(
       "callback_record_attempt",
       `WITH input AS (
         SELECT * FROM unnest($1::bigint[], $2::integer[], $3::integer[], $4::smallint[], $5::timestamptz[], $6::integer[],

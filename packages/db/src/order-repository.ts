@@ -211,7 +211,7 @@ export class OrderRepository {
    * by its key (the statement's snapshot may predate it).
    */
   private async insertBatch(calls: readonly BatchedCall<NewOrder, InsertOutcome>[]): Promise<void> {
-    const rows = await this.db.query<CreatedOrderRow>(
+    const rows = await this.db.keyed<CreatedOrderRow>(
       "order_insert",
       `WITH input AS (
         SELECT i.*, nextval(pg_get_serial_sequence('orders', 'id')) AS id
@@ -269,7 +269,7 @@ export class OrderRepository {
   }
 
   private async findBatch(calls: readonly BatchedCall<string, OrderWithAttempts | null>[]): Promise<void> {
-    const rows = await this.db.query<OrderRow & { attempts: AttemptSummary[] }>(
+    const rows = await this.db.keyed<OrderRow & { attempts: AttemptSummary[] }>(
       "orders_with_attempts",
       `SELECT o.*, COALESCE((
          SELECT json_agg(json_build_object('channel', a.channel_code, 'attemptNo', a.attempt_no, 'outcome', a.outcome,
@@ -368,7 +368,7 @@ export class OrderRepository {
    * runs in order id order — so the account row is locked once per statement, not once per order.
    */
   private async transitionBatch(calls: readonly BatchedCall<PlannedPath, OrderRecord | null>[]): Promise<void> {
-    const rows = await this.db.query<OrderRow>(
+    const rows = await this.db.keyed<OrderRow>(
       "order_transition",
       `WITH input AS (
         SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::smallint[], $4::varchar[], $5::varchar[],

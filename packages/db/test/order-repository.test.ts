@@ -88,7 +88,7 @@ const batchOrder = (orderNo: string, phoneNumber = "13812345678") => ({
 
 /** The number of orders in each insert statement sent while `work` runs. */
 async function insertStatements(work: () => Promise<unknown>): Promise<number[]> {
-  const query = jest.spyOn(db, "query");
+  const query = jest.spyOn(db, "keyed");
   try {
     await work();
     return query.mock.calls.filter(([name]) => name === "order_insert").map(([, , values]) => (values[1] as string[]).length);
@@ -253,7 +253,7 @@ describe("paths of many orders committed together", () => {
     for (const order of all) await walk(order.id, [5, 6, 0, 2]);
     const before = (await ledger.balance(operator.accountId))!.balance;
 
-    const statements = jest.spyOn(db, "query");
+    const statements = jest.spyOn(db, "keyed");
     const results = await Promise.all(all.map((order) => orders.transition(order.id, OrderStatus.Paying, OrderStatus.Succeeded)));
     expect(statements.mock.calls.filter(([name]) => name === "order_transition")).toHaveLength(1);
     statements.mockRestore();
@@ -312,7 +312,7 @@ describe("paths of many orders committed together", () => {
 it("reads orders asked for together in one statement, each with its own attempts; an unknown id reads as null", async () => {
   const [placed, fresh] = [await newOrder(), await newOrder()];
   await orders.transitionPath(placed.id, OrderStatus.Created, [{ to: OrderStatus.Placing, reason: "placing with simulator" }], { channel: "simulator", openAttempt: 1 });
-  const query = jest.spyOn(db, "query");
+  const query = jest.spyOn(db, "keyed");
   let found: Awaited<ReturnType<OrderRepository["findWithAttempts"]>>[] = [];
   try {
     found = await Promise.all([orders.findWithAttempts(placed.id), orders.findWithAttempts(`0${fresh.id}`), orders.findWithAttempts("999999999999"), orders.findWithAttempts(placed.id)]);

@@ -1,62 +1,113 @@
+import { OrderStatus } from "@topup/protocol";
 import { CallbackRepository, createDatabase, OperatorRepository, OrderRepository, type Database } from "../src";
 import { createTestDatabase } from "../../../test/support/test-database";
 
-// The order path's named statements must be planned for the tables as they are when they run. A
-// generic plan cached while `orders` was small scans it sequentially, and nothing replaces it until
-// an ANALYZE (autovacuum off, or not yet due): a batched lookup then reads the whole table.
+// The order path's keyed statements are planned once per connection, while the tables may still be
+// empty: that plan must reach rows by their keys, or it reads whole tables once they have grown
+// (nothing replaces it until an ANALYZE, which never comes with autovacuum off). The other named
+// statements are planned at every execution.
 let drop: () => Promise<void>;
 let db: Database;
+let operatorId: string;
+let orders: OrderRepository;
+let callbacks: CallbackRepository;
+const CHANNEL = "plan-sim";
 
 beforeAll(async () => {
   const database = await createTestDatabase();
   drop = database.drop;
-  db = createDatabase(database.url, { poolMax: 1 }); // one connection: the statements' plan counters are per connection
+  db = createDatabase(database.url, { poolMax: 1 }); // one connection a pool: plan counters and statistics are per connection
+  const operator = await new OperatorRepository(db).create({
+    uid: "plan-op", name: "运营商", md5key: "k".repeat(32), rateBp: 10000, ipWhitelist: [], enabled: true, strictCarrier: false, faceValues: [], rateLimitPerSecond: null,
+  });
+  operatorId = operator.id;
+  await db.pool.query("INSERT INTO channels (code, kind, name) VALUES ($1, 'simulator', '模拟')", [CHANNEL]);
+  orders = new OrderRepository(db);
+  callbacks = new CallbackRepository(db);
 });
 afterAll(async () => {
   await db.close();
   await drop();
 });
 
-interface PlanCounts {
-  generic_plans: string;
-  custom_plans: string;
+/** Twenty orders taken from 5 to 4 through a channel attempt and called back, each step one shared statement. */
+async function orderPath(tag: string): Promise<void> {
+  const created = await Promise.all(
+    Array.from({ length: 20 }, (_, i) =>
+      orders.insert({
+        operatorId, orderNo: `${tag}${i}`, orderType: 1, mobileType: 1, phoneNumber: "13812345678",
+        faceValue: 1000, settlementRateBp: 10000, notifyUrl: "http://127.0.0.1/cb", clientIp: "127.0.0.1",
+      }),
+    ),
+  );
+  const ids = created.map((c) => c.order.id);
+  const all = <T>(step: (id: string) => Promise<T>) => Promise.all(ids.map(step));
+  const moved = (rows: readonly unknown[]) => expect(rows.every((row) => row !== null)).toBe(true);
+  moved(await all((id) => orders.transitionPath(id, OrderStatus.Created, [{ to: OrderStatus.Placing }], { channel: CHANNEL, fromChannel: null, openAttempt: 1, nextCheckAt: new Date() })));
+  moved(await all((id) => orders.findWithAttempts(id)));
+  moved(await all((id) => orders.transitionPath(id, OrderStatus.Placing, [{ to: OrderStatus.Unpaid }], {
+    fromChannel: CHANNEL, nextCheckAt: new Date(), attempt: { channel: CHANNEL, outcome: "placed", answer: "ok", final: false },
+  })));
+  moved(await all((id) => orders.transitionPath(id, OrderStatus.Unpaid, [{ to: OrderStatus.Paying }, { to: OrderStatus.Succeeded }], {
+    fromChannel: CHANNEL, attempt: { channel: CHANNEL, outcome: "succeeded", answer: "ok", final: true },
+  })));
+  moved(await all((id) => callbacks.loadDelivery(id)));
+  await all((id) => callbacks.recordAttempt({
+    orderId: id, round: 1, attemptNo: 1, status: 4, startedAt: new Date(), httpStatus: 200, bodyExcerpt: "ok",
+    latencyMs: 3, error: null, remoteAddress: "127.0.0.1", acknowledged: true, final: true, nextCheckAt: new Date(),
+  }));
 }
 
-it("plans every execution of a batched statement afresh, so a table that grew is read by its index", async () => {
-  const operator = await new OperatorRepository(db).create({
-    uid: "plan-op", name: "运营商", md5key: "k".repeat(32), rateBp: 10000, ipWhitelist: [], enabled: true, strictCarrier: false, faceValues: [], rateLimitPerSecond: null,
-  });
-  const orders = new OrderRepository(db);
-  const ids = await Promise.all(
-    Array.from({ length: 20 }, async (_, i) => {
-      const { order } = await orders.insert({
-        operatorId: operator.id, orderNo: `P${i}`, orderType: 1, mobileType: 1, phoneNumber: "13812345678",
-        faceValue: 1000, settlementRateBp: 10000, notifyUrl: "http://127.0.0.1/cb", clientIp: "127.0.0.1",
-      });
-      return order.id;
-    }),
-  );
-  const callbacks = new CallbackRepository(db);
-  // Loaded in one turn, the 20 share one statement, as under load.
-  const loadAll = async () => expect((await Promise.all(ids.map((id) => callbacks.loadDelivery(id)))).map((d) => d?.order.id)).toEqual(ids);
-  // PostgreSQL switches a prepared statement to its generic plan after five custom ones.
-  for (let i = 0; i < 8; i++) await loadAll();
-  await db.pool.query(
-    `INSERT INTO orders (serial_number, operator_id, order_no, order_type, mobile_type, phone_number, face_value, settlement_rate_bp, notify_url)
-     SELECT 'G' || g, $1::bigint, 'G' || g, 1, 1, '13812345678', 1000, 10000, 'http://127.0.0.1/cb' FROM generate_series(1, 20000) g`,
-    [operator.id],
-  );
-  const seqScans = async () => {
-    await db.pool.query("SELECT pg_stat_force_next_flush()"); // this backend's counters, flushed when it goes idle
-    const { rows } = await db.pool.query<{ seq_scan: string }>("SELECT seq_scan FROM pg_stat_user_tables WHERE relname = 'orders'");
-    return Number(rows[0].seq_scan);
-  };
-  const before = await seqScans();
-  for (let i = 0; i < 3; i++) await loadAll();
-  expect((await seqScans()) - before).toBe(0);
+interface TableReads {
+  seq: number;
+  index: number;
+}
 
-  const { rows } = await db.pool.query<PlanCounts>(
-    "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 'callback_load_delivery'",
+/** What the keyed pool's connection has read of each table so far. */
+async function reads(): Promise<Map<string, TableReads>> {
+  // A backend's counters reach the view when it goes idle.
+  await Promise.all([db.keyedPool.query("SELECT pg_stat_force_next_flush()"), db.pool.query("SELECT pg_stat_force_next_flush()")]);
+  await db.pool.query("SELECT pg_stat_clear_snapshot()");
+  const { rows } = await db.pool.query<{ relname: string; seq_tup_read: string; idx_tup_fetch: string }>(
+    "SELECT relname, seq_tup_read, coalesce(idx_tup_fetch, 0) AS idx_tup_fetch FROM pg_stat_user_tables",
   );
-  expect(rows).toEqual([{ generic_plans: "0", custom_plans: "11" }]);
+  return new Map(rows.map((r) => [r.relname, { seq: Number(r.seq_tup_read), index: Number(r.idx_tup_fetch) }]));
+}
+
+it("plans each keyed statement once, while the tables are small, and that plan still reads only the rows it needs once they are large", async () => {
+  await orderPath("S"); // the plans are made here, on nearly empty tables
+  await db.pool.query(
+    `WITH grown AS (
+       INSERT INTO orders (serial_number, operator_id, order_no, order_type, mobile_type, phone_number, face_value, settlement_rate_bp, notify_url, status, channel)
+       SELECT 'G' || g, $1::bigint, 'G' || g, 1, 1, '13812345678', 1000, 10000, 'http://127.0.0.1/cb', 4, $2 FROM generate_series(1, 20000) g
+       RETURNING id
+     ), attempts AS (
+       INSERT INTO channel_attempts (order_id, channel_code, attempt_no, started_at) SELECT id, $2, 1, now() FROM grown
+     )
+     INSERT INTO order_transitions (order_id, from_status, to_status, reason, created_at) SELECT id, 5, 4, 'grown', now() FROM grown`,
+    [operatorId, CHANNEL],
+  );
+  const before = await reads();
+  await orderPath("L");
+  const after = await reads();
+  for (const table of ["orders", "channel_attempts", "order_transitions", "callback_attempts", "accounts", "operators", "channels", "channel_slots"]) {
+    const read = { seq: after.get(table)!.seq - before.get(table)!.seq, index: after.get(table)!.index - before.get(table)!.index };
+    // 20 orders, each read a few times by key: hundreds of rows at most, against 20,000 in a scan.
+    expect({ table, ...read, index: read.index < 1_000 }).toEqual({ table, seq: 0, index: true });
+  }
+
+  const { rows } = await db.keyedPool.query<{ name: string; generic_plans: string; custom_plans: string }>(
+    "SELECT name, generic_plans, custom_plans FROM pg_prepared_statements ORDER BY name",
+  );
+  expect(rows.map((r) => r.name)).toEqual(["callback_load_delivery", "callback_record_attempt", "order_insert", "order_transition", "orders_with_attempts"]);
+  for (const row of rows) expect({ name: row.name, custom: row.custom_plans, generic: Number(row.generic_plans) > 0 }).toEqual({ name: row.name, custom: "0", generic: true });
+});
+
+it("plans the pool's named statements for the values of each execution", async () => {
+  await orders.findByOrderNo(operatorId, "S1");
+  await orders.findByOrderNo(operatorId, "L1");
+  const { rows } = await db.pool.query<{ generic_plans: string; custom_plans: string }>(
+    "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 'order_by_order_no'",
+  );
+  expect(rows).toEqual([{ generic_plans: "0", custom_plans: "2" }]);
 });
