@@ -39,6 +39,10 @@ test("a channel limited to 2 never has more than 2 orders in flight, across two 
     // In rounds: whatever the supplier holds, it recharges once both workers had time to overfill it.
     await eventually(async () => {
       await new Promise((r) => setTimeout(r, 700));
+      // While orders are still to place, hold on until both slots are taken, so that the limit is
+      // shown reached and not only kept (a loaded machine can place the waiting orders slowly).
+      const deadline = Date.now() + 5_000;
+      while (unfinished().length < 2 && supplier.orders.size < orderNos.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       const held = unfinished();
       expect(held.length).toBeLessThanOrEqual(2);
       const open = await sql("SELECT count(*)::int AS n FROM channel_attempts WHERE channel_code = 'limited' AND finished_at IS NULL");
