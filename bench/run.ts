@@ -510,7 +510,7 @@ class Bench {
           read: perOrder(counters.tup_returned),
         },
         tablesPerOrder: Object.fromEntries(
-          Object.entries(tables).map(([t, c]) => [t, { ins: perOrder(c.n_tup_ins), upd: perOrder(c.n_tup_upd), hotUpd: perOrder(c.n_tup_hot_upd), idxScan: perOrder(c.idx_scan), seqScan: perOrder(c.seq_scan), seqRead: perOrder(c.seq_tup_read) }]),
+          Object.entries(tables).map(([t, c]) => [t, { ins: perOrder(c.n_tup_ins), upd: perOrder(c.n_tup_upd), hotUpd: perOrder(c.n_tup_hot_upd), idxScan: perOrder(c.idx_scan), idxFetch: perOrder(c.idx_tup_fetch), seqScan: perOrder(c.seq_scan), seqRead: perOrder(c.seq_tup_read) }]),
         ),
         counters,
         statements: stmts.map((s) => ({ ...s, perOrder: round(s.calls / Math.max(1, totalOrders), 3), totalMs: round(s.totalMs), meanMs: round(s.meanMs, 4) })),

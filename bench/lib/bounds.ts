@@ -81,6 +81,11 @@ function endToEndBound(r: Report, cores: number): string | undefined {
   if (ordersSeqRead > 100) {
     parts.push(`sequential scans of orders read ${Math.round(ordersSeqRead)} of its rows per order: a plan that reads the whole table (--pgss tells which statement)`);
   }
+  // Likewise rows fetched through an index: a kept plan that looks rows up by part of a key (an
+  // attempt by its channel alone) reads the whole index for every order.
+  for (const [table, c] of Object.entries<{ idxFetch?: number }>(r.e2e?.database?.tablesPerOrder ?? {})) {
+    if ((c.idxFetch ?? 0) > 100) parts.push(`index scans of ${table} fetched ${Math.round(c.idxFetch!)} of its rows per order: a plan that reads by part of a key (--pgss tells which statement)`);
+  }
   return parts.join("; ");
 }
 

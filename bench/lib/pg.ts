@@ -138,12 +138,12 @@ export async function dbCounters(server: PgServer, name: string): Promise<DbCoun
 export async function tableCounters(server: PgServer, name: string): Promise<Record<string, Record<string, number>>> {
   const rows = await adminQuery(
     server,
-    `SELECT relname, seq_scan, seq_tup_read, coalesce(idx_scan, 0) AS idx_scan, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del
+    `SELECT relname, seq_scan, seq_tup_read, coalesce(idx_scan, 0) AS idx_scan, coalesce(idx_tup_fetch, 0) AS idx_tup_fetch, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del
        FROM pg_stat_user_tables ORDER BY relname`,
     [],
     name,
   );
-  return Object.fromEntries(rows.map((r) => [r.relname, { seq_scan: Number(r.seq_scan), seq_tup_read: Number(r.seq_tup_read), idx_scan: Number(r.idx_scan), n_tup_ins: Number(r.n_tup_ins), n_tup_upd: Number(r.n_tup_upd), n_tup_hot_upd: Number(r.n_tup_hot_upd), n_tup_del: Number(r.n_tup_del) }]));
+  return Object.fromEntries(rows.map((r) => [r.relname, { seq_scan: Number(r.seq_scan), seq_tup_read: Number(r.seq_tup_read), idx_scan: Number(r.idx_scan), idx_tup_fetch: Number(r.idx_tup_fetch), n_tup_ins: Number(r.n_tup_ins), n_tup_upd: Number(r.n_tup_upd), n_tup_hot_upd: Number(r.n_tup_hot_upd), n_tup_del: Number(r.n_tup_del) }]));
 }
 
 export interface StatementStat {

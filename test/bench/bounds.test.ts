@@ -42,6 +42,13 @@ describe("bench target bounds", () => {
     expect(targetBounds({ ...report(), e2e: { database: database(3.5) } }, 2).endToEndOrdersPerS).not.toMatch(/sequential/);
   });
 
+  it("end to end: says which table an index scan read by part of a key, not the few rows a key lookup fetches", () => {
+    const tables = { orders: { idxFetch: 12.1 }, channel_attempts: { idxFetch: 1_797.4 } };
+    const bound = targetBounds({ ...report(), e2e: { database: { tablesPerOrder: tables } } }, 2).endToEndOrdersPerS;
+    expect(bound).toMatch(/; index scans of channel_attempts fetched 1797 of its rows per order: a plan that reads by part of a key \(--pgss tells which statement\)$/);
+    expect(bound).not.toMatch(/index scans of orders/);
+  });
+
   it("ingress ratio: cores used, box load and CPU per order against bare Express", () => {
     expect(targetBounds(report(), 2).ingressOverBareExpressPaired).toBe(
       "at saturation the ingress (2 process(es)) used 1 cores and the box was 80 % busy; the ingress spends 0.6 ms of CPU per order against bare Express's 0.25 ms per request (2.4×)",

@@ -395,14 +395,19 @@ export class OrderRepository {
           AND (NOT checks.check_channel OR orders.channel IS NOT DISTINCT FROM checks.from_channel)
         RETURNING orders.*
       ),
+      -- The channel's cost is a subquery, not a join: joined, \`channels\` could feed the attempt's
+      -- index its channel_code alone, and a plan kept from a small table then read the whole index
+      -- for every order.
       attempt_answered AS (
         UPDATE channel_attempts SET
           outcome = checks.attempt_outcome,
           answer = COALESCE(checks.attempt_answer, channel_attempts.answer),
           answered_at = COALESCE(channel_attempts.answered_at, moved.updated_at),
           finished_at = CASE WHEN checks.attempt_final THEN moved.updated_at ELSE channel_attempts.finished_at END,
-          cost_fen = CASE WHEN moved.status = 4 THEN moved.face_value::bigint * channels.cost_bp / 10000 ELSE channel_attempts.cost_fen END
-        FROM moved JOIN checks ON checks.id = moved.id JOIN channels ON channels.code = checks.attempt_channel
+          cost_fen = CASE WHEN moved.status = 4
+            THEN moved.face_value::bigint * (SELECT channels.cost_bp FROM channels WHERE channels.code = checks.attempt_channel) / 10000
+            ELSE channel_attempts.cost_fen END
+        FROM moved JOIN checks ON checks.id = moved.id
         WHERE channel_attempts.order_id = moved.id AND channel_attempts.channel_code = checks.attempt_channel
           AND checks.attempt_outcome IS NOT NULL
       ),
