@@ -4,9 +4,8 @@ import { createTestDatabase } from "../../../test/support/test-database";
 
 // The order path's keyed statements are planned once per connection, on whatever the tables hold
 // then (empty, or a thousand rows): that plan must reach rows by their keys, or it reads whole
-// tables once they have grown
-// (nothing replaces it until an ANALYZE, which never comes with autovacuum off). The other named
-// statements are planned at every execution.
+// tables once they have grown (nothing replaces it until an ANALYZE, which never comes with
+// autovacuum off). The other named statements are planned at every execution.
 const CHANNEL = "plan-sim";
 
 interface Fixture {
