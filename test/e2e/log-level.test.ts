@@ -1,8 +1,7 @@
-import { spawn } from "node:child_process";
-import { join } from "node:path";
-import { serviceArgs, type ServiceRole } from "../../scripts/service-command";
+import type { ServiceRole } from "../../scripts/service-command";
+import { answers, spawnService } from "../support/service-process";
 import { eventually, freePort } from "../support/stack";
-import { createTestDatabase, uniqueQueuePrefix } from "../support/test-database";
+import { createTestDatabase } from "../support/test-database";
 
 // LOG_LEVEL as `npm run start:ingress` and `start:worker` read it: lines below the level are not
 // written, and a level winston does not know stops the service instead of silencing it.
@@ -12,40 +11,7 @@ beforeAll(async () => {
 });
 afterAll(() => database.drop());
 
-interface Run {
-  stdout: string;
-  stderr: string;
-  /** Resolves to the exit code once the process exited. */
-  exited: Promise<number | null>;
-  stop(): void;
-}
-
-function run(role: ServiceRole, env: Record<string, string>): Run {
-  const proc = spawn(process.execPath, serviceArgs(role), {
-    cwd: join(__dirname, "..", ".."),
-    env: {
-      ...process.env,
-      DATABASE_URL: database.url,
-      REDIS_URL: process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379",
-      QUEUE_PREFIX: uniqueQueuePrefix(),
-      ADMIN_TOKEN: "",
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const out: Run = {
-    stdout: "",
-    stderr: "",
-    exited: new Promise((resolve) => proc.once("exit", (code) => resolve(code))),
-    stop: () => void proc.kill("SIGTERM"),
-  };
-  proc.stdout.on("data", (d: Buffer) => (out.stdout += d.toString()));
-  proc.stderr.on("data", (d: Buffer) => (out.stderr += d.toString()));
-  return out;
-}
-
-/** Whether `url` answers 200 now. */
-const answers = (url: string) => fetch(url).then((res) => (res.status === 200 ? true : undefined), () => undefined);
+const run = (role: ServiceRole, env: Record<string, string>) => spawnService(role, database.url, env);
 
 it("the ingress at LOG_LEVEL=warn writes its warnings and none of its info lines", async () => {
   const [port, adminPort] = [await freePort(), await freePort()];
