@@ -1,31 +1,20 @@
-import { spawn } from "node:child_process";
 import { join } from "node:path";
+import { spawnNode } from "../../../test/support/service-process";
+import { eventually } from "../../../test/support/stack";
 
 // runService in a process of its own (it installs signal handlers and exits): how a stop during
 // the start, a failed start and a failed close end the process.
-interface Run {
-  out: () => string;
-  exited: Promise<number | null>;
-  signal: (name: NodeJS.Signals) => void;
-}
-
 const FIXTURE = join(__dirname, "fixtures", "service-child.ts");
 
-async function run(env: Record<string, string>): Promise<Run> {
-  const child = spawn(process.execPath, ["--import", "tsx", FIXTURE], {
-    env: { ...process.env, LOG_LEVEL: "info", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let text = "";
-  child.stdout.on("data", (d: Buffer) => (text += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (text += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    const ready = () => text.includes("handlers installed") && (child.stdout.off("data", ready), resolve());
-    child.stdout.on("data", ready);
-    void exited.then(() => reject(new Error(`exited before its handlers were installed: ${text}`)));
-  });
-  return { out: () => text, exited, signal: (name) => void child.kill(name) };
+/** The fixture under runService, once its signal handlers are installed; `out()`: all it wrote. */
+async function run(env: Record<string, string>) {
+  const child = spawnNode(["--import", "tsx", FIXTURE], { LOG_LEVEL: "info", ...env });
+  const out = () => child.stdout + child.stderr;
+  const installed = () => out().includes("handlers installed");
+  // A start that throws exits right after printing it: the exit then settles the wait.
+  const ready = await Promise.race([eventually(async () => installed() || undefined, 20_000, 20), child.exited.then(installed)]);
+  if (!ready) throw new Error(`exited before its handlers were installed: ${out()}`);
+  return { out, exited: child.exited, signal: child.signal };
 }
 
 it("a stop during a start that never ends gives up after the start wait, exits 1 and says why", async () => {
