@@ -109,6 +109,20 @@ describe("the notify endpoint", () => {
     expect((await operatorAtA.orderData(orderNo)).statusId).toBe(4);
     expect(a.receiver.for(orderNo)).toHaveLength(1);
   });
+
+  test("a callback the endpoint cannot read is answered fail as text, never with the operators' JSON envelope", async () => {
+    const post = async (path: string, headers: Record<string, string>, body: string) => {
+      const res = await fetch(`${a.baseUrl}${path}`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", ...headers }, body });
+      return [res.status, res.headers.get("content-type"), await res.text()];
+    };
+    const fail = (status: number) => [status, "text/plain; charset=utf-8", "fail"];
+    expect(await post("/1/api/channel/b/notify", {}, `uid=${aAtB.uid}&pad=${"x".repeat(17 * 1024)}`)).toEqual(fail(413));
+    expect(await post("/1/api/channel/b/notify", { "content-encoding": "gzip" }, "not gzip")).toEqual(fail(200));
+    expect(await post("/1/api/channel/b%ZZ/notify", {}, `uid=${aAtB.uid}`)).toEqual(fail(200));
+    // The operator endpoints keep their envelope for the same faults.
+    const [status, , body] = await post("/1/api/oper/order", { "content-encoding": "gzip" }, "not gzip");
+    expect([status, JSON.parse(body as string).msg]).toEqual([200, "不支持的请求格式"]);
+  });
 });
 
 test("A reads its prepaid balance at B, and B stays eligible: orders still go through after the poll", async () => {

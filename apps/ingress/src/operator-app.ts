@@ -33,6 +33,9 @@ function idOf(res: Response): string {
   return (res.req as Request).requestId;
 }
 
+/** PROTOCOL §12: where suppliers call back, as the request sees it (the code still percent-encoded). */
+const SUPPLIER_NOTIFY_PATH = /^\/1\/api\/channel\/[^/]+\/notify$/;
+
 /** Applies a supplier's callback about channel `code` (Fulfilment.notified). */
 export type SupplierNotify = (code: string, fields: Readonly<Record<string, string>>, requestId: string) => Promise<NotifyAnswer>;
 
@@ -85,13 +88,15 @@ export function createOperatorApp(api: OperatorApi, logger: Logger, notify: Supp
   app.use((_req, res) => send(res, 404, orderPushFailure(Msg.unknownPath)));
 
   const onError: ErrorRequestHandler = (error: { type?: string; status?: number }, req, res, _next) => {
+    if (res.headersSent || error.type === "request.aborted") return;
+    const tooLarge = error.type === "entity.too.large";
+    const unreadable = typeof error.status === "number" && error.status < 500;
+    if (!tooLarge && !unreadable) logger.error("operator request failed", { requestId: req.requestId, path: req.path, error });
+    const httpStatus = tooLarge ? 413 : unreadable ? 200 : 503;
+    // A supplier's callback is answered in its own dialect (text), whatever could not be read.
+    if (SUPPLIER_NOTIFY_PATH.test(req.path)) return sendText(res, httpStatus, "fail");
     const failure = ENDPOINTS[req.path]?.failure ?? orderPushFailure;
-    if (res.headersSent) return;
-    if (error.type === "entity.too.large") return send(res, 413, failure(Msg.bodyTooLarge));
-    if (error.type === "request.aborted") return;
-    if (typeof error.status === "number" && error.status < 500) return send(res, 200, failure(Msg.unsupportedFormat));
-    logger.error("operator request failed", { requestId: req.requestId, path: req.path, error });
-    send(res, 503, failure(Msg.busy));
+    send(res, httpStatus, failure(tooLarge ? Msg.bodyTooLarge : unreadable ? Msg.unsupportedFormat : Msg.busy));
   };
   app.use(onError);
   return app;
