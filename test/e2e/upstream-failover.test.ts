@@ -151,6 +151,25 @@ describe("the supplier's answer to the push", () => {
     expect(r.suppliers[1].pushes).toHaveLength(0);
   });
 
+  test("a supplier that is down (connection refused): unknown, so the order waits with it and is placed once it is back", async () => {
+    const r = await route(2);
+    const supplier = r.suppliers[0];
+    recharges(supplier);
+    const port = Number(new URL(supplier.url).port);
+    await supplier.close();
+    const order = await push(r.faceValue);
+    const waiting = await eventually(async () => {
+      const d = await detail(order.id);
+      return d.channelAttempts[0]?.outcome === "unknown" ? d : undefined;
+    });
+    expect(waiting.status).toBe(6);
+    expect(waiting.channelAttempts).toEqual([expect.objectContaining({ channelCode: r.codes[0], answer: expect.stringContaining("ECONNREFUSED") })]);
+    await supplier.start(port);
+    expect(await finalStatus(order.orderNo)).toBe("4");
+    expect(supplier.pushesOf(order.serial)).toHaveLength(1);
+    expect(r.suppliers[1].pushes).toHaveLength(0);
+  }, 30_000);
+
   test("an unknown push the supplier never got (订单不存在 when asked): pushed again to the same channel", async () => {
     const r = await route(2);
     r.suppliers[0].onPush = firstThenRecharge("reset");
